@@ -1,0 +1,1 @@
+"""Sino-German Ties knowledge base: a cited graph of industrial ties on Neo4j."""

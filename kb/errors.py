@@ -1,0 +1,40 @@
+"""Named errors of the knowledge base; each message says what was wrong and where."""
+
+
+class KBError(Exception):
+    """Base of every error the knowledge base reports to a user."""
+
+
+class SchemaError(KBError):
+    """The schema file itself is broken."""
+
+
+class InvalidRecord(KBError):
+    """An input record breaks the schema; the message names file, record or line, and field."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:50])
+        more = len(self.problems) - 50
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{len(self.problems)} problem(s) in the input, nothing was written:\n{shown}{tail}")
+
+
+class QueryRefused(KBError):
+    """A user's Cypher was refused before it ran (not read-only, or not valid)."""
+
+
+class QueryTimeout(KBError):
+    """A user's Cypher ran past the server-side timeout and was stopped."""
+
+
+class DatabaseUnavailable(KBError):
+    """The Neo4j database cannot be reached."""
+
+
+class ServerError(KBError):
+    """The local Neo4j server could not be built, started or stopped."""
+
+
+class SettingError(KBError):
+    """A setting has a value that cannot be used."""

@@ -1,0 +1,213 @@
+"""The project's local Neo4j Community server: build, start in the background, stop, status."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from kb import config
+from kb.errors import ServerError
+
+SERVER_DIR = config.PROJECT_ROOT / "server"
+LAUNCHER_CLASS = "kb.server.Launcher"
+VERSION_QUERY = "CALL dbms.components() YIELD versions RETURN versions[0] AS v"
+
+
+@dataclass(frozen=True)
+class Status:
+    running: bool
+    uri: str
+    pid: int | None = None
+    version: str | None = None
+    detail: str = ""
+
+    def describe(self) -> str:
+        if not self.running:
+            return f"not running ({self.uri}){': ' + self.detail if self.detail else ''}"
+        return f"running: Neo4j {self.version or '?'} Community at {self.uri}, pid {self.pid}, data in {data_dir()}"
+
+
+def pid_file() -> Path:
+    return config.home() / "server.pid"
+
+
+def log_file() -> Path:
+    return config.home() / "server.log"
+
+
+def data_dir() -> Path:
+    return config.home() / "neo4j"
+
+
+def _require_local() -> config.Connection:
+    conn = config.connection()
+    if not conn.local:
+        raise ServerError(f"NEO4J_URI is set ({conn.uri}): the knowledge base uses that database, "
+                          "so no local server is managed. Unset NEO4J_URI to use the local server.")
+    return conn
+
+
+def is_built() -> bool:
+    return (SERVER_DIR / "target" / "classes" / "kb" / "server" / "Launcher.class").exists() and \
+        (SERVER_DIR / "target" / "lib").is_dir()
+
+
+def build(echo=print) -> None:
+    """Compile the launcher and fetch Neo4j's jars with Maven (once; about a minute on a fresh machine)."""
+    echo("Building the local Neo4j server with Maven (first run only)...")
+    result = subprocess.run(["mvn", "-B", "-q", "package"], cwd=SERVER_DIR, capture_output=True, text=True)
+    if result.returncode != 0 or not is_built():
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        raise ServerError(f"Building the Neo4j launcher failed (mvn package in {SERVER_DIR}):\n{tail}")
+
+
+def _read_pid() -> int | None:
+    try:
+        return int(pid_file().read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _is_our_server(pid: int) -> bool:
+    """True when pid is alive and is our launcher (a stale pid may belong to another process now)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return LAUNCHER_CLASS.encode() in cmdline and str(data_dir()).encode() in cmdline
+
+
+def _bolt_answers(conn: config.Connection, password: str) -> str | None:
+    """The server's version if Bolt answers with our credentials, else None."""
+    try:
+        with GraphDatabase.driver(conn.uri, auth=(conn.username, password), connection_timeout=2) as drv:
+            # A plain session.run: no retries, so a closed port answers at once.
+            with drv.session(database="system") as session:
+                return session.run(VERSION_QUERY).single()["v"]
+    except (ServiceUnavailable, OSError):
+        return None
+
+
+def status() -> Status:
+    conn = _require_local()
+    pid = _read_pid()
+    if pid is None:
+        return Status(False, conn.uri)
+    if not _is_our_server(pid):
+        return Status(False, conn.uri, detail=f"stale pid file {pid_file()} (process {pid} is gone)")
+    try:
+        version = _bolt_answers(conn, config.password(conn))
+    except AuthError:
+        return Status(True, conn.uri, pid, detail="running, but refuses the current NEO4J_PASSWORD")
+    return Status(True, conn.uri, pid, version, "" if version else "process alive, Bolt not answering yet")
+
+
+def _log_tail(lines: int = 25) -> str:
+    try:
+        return "\n".join(log_file().read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no server log)"
+
+
+def start(echo=print) -> Status:
+    """Start the local server in the background and wait until Bolt answers."""
+    conn = _require_local()
+    current = status()
+    if current.running:
+        return current
+    pid_file().unlink(missing_ok=True)
+    if not is_built():
+        build(echo)
+    password = config.password(conn)
+    if len(password) < 8:
+        raise ServerError("NEO4J_PASSWORD must have at least 8 characters for the local Neo4j server.")
+    data_dir().mkdir(parents=True, exist_ok=True)
+    process = _spawn(password)
+    pid_file().write_text(f"{process.pid}\n")
+    echo(f"Starting Neo4j at {conn.uri} (data in {data_dir()})...")
+    return _wait_until_ready(conn, password, process)
+
+
+def _spawn(password: str) -> subprocess.Popen:
+    classpath = f"{SERVER_DIR / 'target' / 'classes'}:{SERVER_DIR / 'target' / 'lib'}/*"
+    command = ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
+               "--home", str(data_dir()), "--port", str(config.setting("port")),
+               "--pagecache", config.setting("pagecache")]
+    log = open(log_file(), "ab")
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    log.close()
+    # The password travels on stdin: never on a command line, never in the log.
+    process.stdin.write((password + "\n").encode())
+    process.stdin.close()
+    return process
+
+
+def _wait_until_ready(conn, password, process) -> Status:
+    deadline = time.monotonic() + config.setting("startup_timeout")
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pid_file().unlink(missing_ok=True)
+            raise ServerError(f"Neo4j exited during start-up (code {process.returncode}). "
+                              f"Last lines of {log_file()}:\n{_log_tail()}")
+        try:
+            version = _bolt_answers(conn, password)
+        except AuthError:
+            # Bolt opens a moment before the launcher has set the password.
+            version = None
+        if version:
+            return Status(True, conn.uri, process.pid, version)
+        time.sleep(0.5)
+    _terminate(process.pid)
+    raise ServerError(f"Neo4j did not answer on {conn.uri} within {config.setting('startup_timeout')} s. "
+                      f"Last lines of {log_file()}:\n{_log_tail()}")
+
+
+def _terminate(pid: int, grace: float = 60.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _is_our_server(pid) or _is_zombie(pid):
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def stop() -> str:
+    """Stop the local server cleanly; a stale pid file is removed, not obeyed."""
+    _require_local()
+    pid = _read_pid()
+    if pid is None:
+        return "not running"
+    if not _is_our_server(pid):
+        pid_file().unlink(missing_ok=True)
+        return f"not running (removed stale pid file for process {pid})"
+    _terminate(pid)
+    pid_file().unlink(missing_ok=True)
+    return f"stopped (pid {pid})"
+
+
+def kill() -> None:
+    """Kill the local server at once, as a crash would (used to test recovery)."""
+    pid = _read_pid()
+    if pid is not None and _is_our_server(pid):
+        os.kill(pid, signal.SIGKILL)
+        while _is_our_server(pid) and not _is_zombie(pid):
+            time.sleep(0.1)
+    pid_file().unlink(missing_ok=True)
