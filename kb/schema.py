@@ -1,0 +1,204 @@
+"""The schema as data: reads kb/schema.yaml once and answers every question about types."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from kb.errors import SchemaError
+
+SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
+PROPERTY_TYPES = ("string", "string[]", "int", "float", "boolean", "date")
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# Computed at load time, never given in input; the loaders add them.
+COMPUTED_PROPERTIES = ("search_keys", "search_text")
+ENTITY_LABEL = "Entity"
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    type: str
+    required: bool = False
+    values: tuple = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class EntityType:
+    name: str
+    color: str
+    help: str
+    properties: dict
+    cited: bool = True
+
+
+@dataclass(frozen=True)
+class RelationType:
+    name: str
+    help: str
+    sources: frozenset
+    targets: frozenset
+    properties: dict
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Schema:
+    entities: dict = field(default_factory=dict)
+    relations: dict = field(default_factory=dict)
+
+    def entity(self, name: str) -> EntityType:
+        """The entity type called name; SchemaError if the schema has none (the label allow-list)."""
+        if name not in self.entities:
+            raise SchemaError(f"unknown entity type {name!r}; known: {', '.join(sorted(self.entities))}")
+        return self.entities[name]
+
+    def relation(self, name: str) -> RelationType:
+        """The relation type called name; SchemaError if the schema has none (the type allow-list)."""
+        if name not in self.relations:
+            raise SchemaError(f"unknown relation type {name!r}; known: {', '.join(sorted(self.relations))}")
+        return self.relations[name]
+
+    def color(self, entity_type: str) -> str:
+        return self.entities[entity_type].color if entity_type in self.entities else "#999999"
+
+
+def _properties(raw, where: str) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SchemaError(f"{where}: properties must be a mapping")
+    props = {}
+    for name, spec in raw.items():
+        _check_name(name, where)
+        if not isinstance(spec, dict) or spec.get("type") not in PROPERTY_TYPES:
+            raise SchemaError(f"{where}.{name}: type must be one of {', '.join(PROPERTY_TYPES)}")
+        props[name] = Property(name, spec["type"], bool(spec.get("required", False)),
+                               tuple(spec.get("values", ())), spec.get("help", ""))
+    return props
+
+
+def _check_name(name: str, where: str) -> None:
+    # Names go into Cypher text as labels, types and keys, so only plain identifiers are allowed.
+    if not NAME_PATTERN.match(str(name)):
+        raise SchemaError(f"{where}: {name!r} is not a valid name (letters, digits, underscore)")
+
+
+def parse(document: dict) -> Schema:
+    """Build a Schema from the parsed YAML; SchemaError names the broken part."""
+    common_entity = _properties(document.get("entity_properties"), "entity_properties")
+    common_relation = _properties(document.get("relation_properties"), "relation_properties")
+    entities = {}
+    for name, spec in (document.get("entities") or {}).items():
+        _check_name(name, "entities")
+        spec = spec or {}
+        props = dict(common_entity)
+        cited = spec.get("cited", True)
+        if not cited:
+            props.pop("sources", None)
+        props.update(_properties(spec.get("properties"), f"entities.{name}"))
+        entities[name] = EntityType(name, spec.get("color", "#999999"), spec.get("help", ""), props, cited)
+    relations = {}
+    for name, spec in (document.get("relations") or {}).items():
+        _check_name(name, "relations")
+        spec = spec or {}
+        for end in ("from", "to"):
+            unknown = [t for t in spec.get(end, []) if t not in entities]
+            if unknown or not spec.get(end):
+                raise SchemaError(f"relations.{name}.{end}: unknown or missing entity types {unknown}")
+        props = dict(common_relation)
+        props.update(_properties(spec.get("properties"), f"relations.{name}"))
+        key = spec.get("key")
+        if key is not None and (key not in props or not props[key].required):
+            raise SchemaError(f"relations.{name}.key: {key!r} must be a required property of the relation")
+        relations[name] = RelationType(name, spec.get("help", ""), frozenset(spec["from"]), frozenset(spec["to"]),
+                                       props, key)
+    if ENTITY_LABEL in entities:
+        raise SchemaError(f"entities: {ENTITY_LABEL!r} is reserved for the label every entity carries")
+    return Schema(entities, relations)
+
+
+@functools.lru_cache(maxsize=1)
+def schema() -> Schema:
+    """The project's schema, read once per process."""
+    try:
+        document = yaml.safe_load(SCHEMA_FILE.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise SchemaError(f"{SCHEMA_FILE}: not valid YAML: {error}") from None
+    return parse(document or {})
+
+
+def check_date(text: str) -> str:
+    """An ISO date at year, month or day precision, returned as given; ValueError otherwise."""
+    match = DATE_PATTERN.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    dt.date(year, month, day)  # raises ValueError for 2019-02-30 and the like
+    return text
+
+
+def coerce(prop: Property, value):
+    """The value converted to the property's type; ValueError says why it cannot be."""
+    if prop.type == "string[]":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int, float)) for v in value):
+            raise ValueError(f"expected a list of strings, got {value!r}")
+        return [str(v) for v in value]
+    if isinstance(value, (list, dict)):
+        raise ValueError(f"expected a single {prop.type}, got {value!r}")
+    converted = _SCALARS[prop.type](value)
+    if prop.values and converted not in prop.values:
+        raise ValueError(f"{converted!r} is not one of {', '.join(prop.values)}")
+    return converted
+
+
+def _to_int(value) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"expected an integer, got {value!r}")
+    try:
+        return int(str(value).strip()) if not isinstance(value, float) else int(value)
+    except ValueError:
+        raise ValueError(f"expected an integer, got {value!r}") from None
+
+
+def _to_float(value) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"expected a number, got {value!r}") from None
+
+
+def _to_bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _to_date(value) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10]
+    return check_date(str(value).strip())
+
+
+def _to_string(value) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+_SCALARS = {"string": _to_string, "int": _to_int, "float": _to_float, "boolean": _to_bool, "date": _to_date}

@@ -1,0 +1,1 @@
+"""Loaders: one module per kind of source, all validating before they write."""

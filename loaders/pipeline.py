@@ -1,0 +1,59 @@
+"""The load pipeline every source shares: validate the whole input, then write it in batches."""
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from tqdm import tqdm
+
+from kb import config, ddl
+from kb.schema import schema
+from loaders.records import Validator
+from loaders.writer import BatchWriter, stored_types
+
+# Reads the input from the start each time it is called: once to validate, once to write,
+# so that large files stream instead of sitting in memory.
+RecordSource = Callable[[Validator], Iterable]
+
+
+@dataclass
+class LoadReport:
+    entities: int
+    relations: int
+    written: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def describe(self) -> str:
+        verb = "validated (dry run, nothing written)" if self.dry_run else "loaded"
+        return f"{self.entities} entities and {self.relations} relations {verb} in {self.seconds:.1f} s"
+
+
+def _progress(total: int, description: str, show: bool | None):
+    # delay: a bar appears only for loads that take more than a moment.
+    return tqdm(total=total, desc=description, unit=" records", file=sys.stderr, delay=1.0,
+                disable=not sys.stderr.isatty() if show is None else not show, dynamic_ncols=True)
+
+
+def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = None,
+         show_progress: bool | None = None) -> LoadReport:
+    """Validate every record (raising InvalidRecord, with nothing written), then write them all."""
+    started = time.monotonic()
+    validator = Validator(schema())
+    for _ in records(validator):
+        pass
+    validator.finish(stored_types)
+    report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
+    if not dry_run:
+        ddl.init()
+        total = validator.entity_count + validator.relation_count
+        with _progress(total, "Loading", show_progress) as bar:
+            writer = BatchWriter(batch_size or config.setting("batch_size"), bar.update)
+            for record in records(Validator(schema())):
+                writer.add(record)
+            report.written = writer.close()
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,167 @@
+"""Records of the schema and their validation; every problem names its origin and field."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from kb import keys
+from kb.errors import InvalidRecord, SchemaError
+from kb.schema import COMPUTED_PROPERTIES, Schema, coerce
+
+
+@dataclass
+class EntityRecord:
+    type: str
+    props: dict
+    origin: str
+
+    @property
+    def id(self) -> str:
+        return self.props["id"]
+
+
+@dataclass
+class RelationRecord:
+    type: str
+    start: str
+    end: str
+    props: dict
+    origin: str
+    key: object = None
+
+
+def with_search_keys(props: dict) -> dict:
+    """The entity's properties plus its computed search keys."""
+    found = keys.keys_for(props.get("name", ""), *props.get("aliases", []))
+    return {**props, "search_keys": found, "search_text": "\n".join(found)}
+
+
+class Validator:
+    """Checks records one at a time, then the references that point outside the input."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.problems: list[str] = []
+        self.types: dict[str, str] = {}             # id -> entity type of every entity in the input
+        self._first_seen: dict[str, str] = {}
+        self._deferred_ends: list[tuple] = []       # (origin, relation type, field, id) not in input yet
+        self._deferred_sources: dict[str, str] = {}  # source id -> first origin citing it
+        self.entity_count = 0
+        self.relation_count = 0
+
+    def problem(self, origin: str, field: str | None, message: str) -> None:
+        where = f"{origin}, field '{field}'" if field else origin
+        self.problems.append(f"{where}: {message}")
+
+    def _properties(self, declared: dict, raw: dict, origin: str) -> dict | None:
+        props, ok = {}, True
+        for name, value in raw.items():
+            if value is None or value == "" or value == []:
+                continue
+            if name in COMPUTED_PROPERTIES:
+                self.problem(origin, name, "is computed by the loader and may not be given")
+                ok = False
+            elif name not in declared:
+                self.problem(origin, name, f"is not a property of this type; allowed: {', '.join(sorted(declared))}")
+                ok = False
+            else:
+                try:
+                    props[name] = coerce(declared[name], value)
+                except ValueError as error:
+                    self.problem(origin, name, str(error))
+                    ok = False
+        for name, prop in declared.items():
+            if prop.required and name not in props and name not in raw:
+                self.problem(origin, name, "is required but missing")
+                ok = False
+        return props if ok else None
+
+    def _cite(self, props: dict, origin: str) -> None:
+        for source_id in props.get("sources", ()):
+            if self.types.get(source_id) != "Source":
+                self._deferred_sources.setdefault(source_id, origin)
+
+    def entity(self, type_name, raw: dict, origin: str) -> EntityRecord | None:
+        """A checked entity record, or None after recording its problems."""
+        self.entity_count += 1
+        try:
+            entity_type = self.schema.entity(str(type_name))
+        except SchemaError as error:
+            self.problem(origin, "type", str(error))
+            return None
+        props = self._properties(entity_type.properties, raw, origin)
+        if props is None:
+            return None
+        entity_id = props["id"]
+        if entity_id in self.types:
+            self.problem(origin, "id", f"duplicate id {entity_id!r}, first given at {self._first_seen[entity_id]}")
+            return None
+        self.types[entity_id] = entity_type.name
+        self._first_seen[entity_id] = origin
+        self._cite(props, origin)
+        return EntityRecord(entity_type.name, props, origin)
+
+    def relation(self, type_name, start, end, raw: dict, origin: str) -> RelationRecord | None:
+        """A checked relation record, or None after recording its problems."""
+        self.relation_count += 1
+        try:
+            relation_type = self.schema.relation(str(type_name))
+        except SchemaError as error:
+            self.problem(origin, "type", str(error))
+            return None
+        props = self._properties(relation_type.properties, raw, origin)
+        ends_ok = True
+        for field, entity_id in (("from", start), ("to", end)):
+            if not entity_id:
+                self.problem(origin, field, "is required but missing")
+                ends_ok = False
+            elif entity_id in self.types:
+                ends_ok &= self._check_end(origin, relation_type.name, field, entity_id, self.types[entity_id])
+            else:
+                self._deferred_ends.append((origin, relation_type.name, field, str(entity_id)))
+        if props is None or not ends_ok:
+            return None
+        self._cite(props, origin)
+        key = props[relation_type.key] if relation_type.key else None
+        return RelationRecord(relation_type.name, str(start), str(end), props, origin, key)
+
+    def _check_end(self, origin, relation_name, field, entity_id, entity_type) -> bool:
+        relation_type = self.schema.relations[relation_name]
+        allowed = relation_type.sources if field == "from" else relation_type.targets
+        if entity_type not in allowed:
+            self.problem(origin, field, f"{relation_name} may not {'start at' if field == 'from' else 'end at'} "
+                                        f"{entity_type} {entity_id!r}; allowed: {', '.join(sorted(allowed))}")
+            return False
+        return True
+
+    def finish(self, stored_types: Callable[[list[str]], dict]) -> None:
+        """Resolve references outside the input through stored_types(ids) -> {id: type}; raise on any problem."""
+        outside = {entity_id for _, _, _, entity_id in self._deferred_ends if entity_id not in self.types}
+        outside |= {sid for sid in self._deferred_sources if sid not in self.types}
+        stored = stored_types(sorted(outside)) if outside else {}
+        self._check_stored_conflicts(stored_types)
+        for origin, relation_name, field, entity_id in self._deferred_ends:
+            entity_type = self.types.get(entity_id) or stored.get(entity_id)
+            if entity_type is None:
+                self.problem(origin, field, f"refers to id {entity_id!r}, which exists neither in the input "
+                                            "nor in the database")
+            else:
+                self._check_end(origin, relation_name, field, entity_id, entity_type)
+        for source_id, origin in self._deferred_sources.items():
+            source_type = self.types.get(source_id) or stored.get(source_id)
+            if source_type != "Source":
+                what = "exists neither in the input nor in the database" if source_type is None \
+                    else f"is a {source_type}, not a Source"
+                self.problem(origin, "sources", f"cites {source_id!r}, which {what}")
+        if self.problems:
+            raise InvalidRecord(self.problems)
+
+    def _check_stored_conflicts(self, stored_types) -> None:
+        """An input id already stored under another type would break the one-id-one-entity rule."""
+        ids = list(self.types)
+        for start in range(0, len(ids), 50000):
+            chunk = ids[start:start + 50000]
+            for entity_id, stored_type in stored_types(chunk).items():
+                if stored_type != self.types[entity_id]:
+                    self.problem(self._first_seen[entity_id], "type",
+                                 f"id {entity_id!r} is already stored as a {stored_type}, not a {self.types[entity_id]}")

@@ -1,0 +1,94 @@
+"""Batched, idempotent writes: one UNWIND statement per entity type and per relation type."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from kb import db
+from kb.schema import ENTITY_LABEL, schema
+from loaders.records import EntityRecord, RelationRecord, with_search_keys
+
+
+def entity_statement(type_name: str) -> str:
+    """MERGE a batch of entities of one type on their id; the record's properties replace the stored ones."""
+    label = schema().entity(type_name).name
+    return (f"UNWIND $rows AS row MERGE (n:{ENTITY_LABEL} {{id: row.id}}) "
+            f"SET n = row.props, n:`{label}`")
+
+
+def relation_statement(type_name: str) -> str:
+    """MERGE a batch of relations of one type on (start, type, end[, key]); properties replace the stored ones."""
+    relation = schema().relation(type_name)
+    identity = f" {{`{relation.key}`: row.key}}" if relation.key else ""
+    return (f"UNWIND $rows AS row "
+            f"MATCH (a:{ENTITY_LABEL} {{id: row.start}}) MATCH (b:{ENTITY_LABEL} {{id: row.end}}) "
+            f"MERGE (a)-[r:`{relation.name}`{identity}]->(b) SET r = row.props")
+
+
+def stored_types(ids: list[str]) -> dict[str, str]:
+    """The entity type of each given id that the database already holds."""
+    found = {}
+    for start in range(0, len(ids), 20000):
+        records = db.read(f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{id: id}}) "
+                          f"RETURN n.id AS id, [l IN labels(n) WHERE l <> '{ENTITY_LABEL}'][0] AS type",
+                          ids=ids[start:start + 20000])
+        found.update({r["id"]: r["type"] for r in records})
+    return found
+
+
+def _write_batch(tx, statement: str, rows: list[dict]) -> None:
+    tx.run(statement, rows=rows).consume()
+
+
+class BatchWriter:
+    """Buffers records per type and writes each buffer as one transaction when it is full.
+
+    All entities are flushed before the first relation is written, so relations find their ends.
+    """
+
+    def __init__(self, batch_size: int, on_written=lambda n: None):
+        self.batch_size = batch_size
+        self.on_written = on_written
+        self.entities: dict[str, list] = defaultdict(list)
+        self.relations: dict[str, list] = defaultdict(list)
+        self.written: Counter = Counter()
+        self._relations_started = False
+
+    def add(self, record) -> None:
+        if isinstance(record, EntityRecord):
+            buffer = self.entities[record.type]
+            buffer.append({"id": record.id, "props": with_search_keys(record.props)})
+            if len(buffer) >= self.batch_size:
+                self._flush_entities(record.type)
+        else:
+            if not self._relations_started:
+                for type_name in list(self.entities):
+                    self._flush_entities(type_name)
+                self._relations_started = True
+            buffer = self.relations[record.type]
+            buffer.append(_relation_row(record))
+            if len(buffer) >= self.batch_size:
+                self._flush_relations(record.type)
+
+    def close(self) -> Counter:
+        for type_name in list(self.entities):
+            self._flush_entities(type_name)
+        for type_name in list(self.relations):
+            self._flush_relations(type_name)
+        return self.written
+
+    def _flush_entities(self, type_name: str) -> None:
+        self._flush(entity_statement(type_name), self.entities, type_name)
+
+    def _flush_relations(self, type_name: str) -> None:
+        self._flush(relation_statement(type_name), self.relations, type_name)
+
+    def _flush(self, statement: str, buffers: dict, type_name: str) -> None:
+        rows = buffers.pop(type_name, [])
+        if rows:
+            db.write_tx(_write_batch, statement, rows)
+            self.written[type_name] += len(rows)
+            self.on_written(len(rows))
+
+
+def _relation_row(record: RelationRecord) -> dict:
+    return {"start": record.start, "end": record.end, "key": record.key, "props": record.props}
