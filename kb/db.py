@@ -92,6 +92,15 @@ def _session_call(method, work, args, kwargs):
         raise _translate(error) from error
 
 
+def autocommit(query, **params) -> None:
+    """Run a query that manages its own transactions (CALL ... IN TRANSACTIONS, LOAD CSV batches)."""
+    try:
+        with driver().session(database=database()) as session:
+            session.run(query, params).consume()
+    except (AuthError, *UNREACHABLE_ERRORS) as error:
+        raise _translate(error) from error
+
+
 def ping() -> None:
     """Raise DatabaseUnavailable unless the database answers."""
     read("RETURN 1")

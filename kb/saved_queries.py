@@ -1,0 +1,55 @@
+"""Saved queries researchers run often; each is plain read-only Cypher with named parameters."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SavedQuery:
+    name: str
+    title: str
+    cypher: str
+    params: dict = field(default_factory=dict)   # name -> default value
+
+
+SAVED_QUERIES = [
+    SavedQuery(
+        "german-firms-chinese-owners", "German firms owned or acquired by Chinese firms",
+        "MATCH (buyer:Company)-[r:OWNS|ACQUIRED]->(firm:Company) "
+        "WHERE buyer.country = 'CN' AND firm.country = 'DE' "
+        "RETURN buyer.name AS owner, type(r) AS tie, firm.name AS german_firm, r.since AS since, "
+        "r.until AS until, r.sources AS sources ORDER BY owner, german_firm LIMIT 500"),
+    SavedQuery(
+        "alliance-members", "Members of a city alliance and since when",
+        "MATCH (m)-[r:MEMBER_OF]->(o:Organization {id: $organization}) "
+        "RETURN m.name AS member, m.country AS country, r.since AS since, r.founding AS founding, "
+        "r.sources AS sources ORDER BY since, member LIMIT 500",
+        {"organization": "org-sgica"}),
+    SavedQuery(
+        "who-met-whom", "Who met whom at which event",
+        "MATCH (a:Person)-[:PARTICIPATED_IN|SPOKE_AT]->(e:Event)<-[:PARTICIPATED_IN|SPOKE_AT]-(b:Person) "
+        "WHERE a.id < b.id "
+        "RETURN e.name AS event, e.date AS date, a.name AS person, b.name AS met ORDER BY date, event, person "
+        "LIMIT 500"),
+    SavedQuery(
+        "located-in-region", "Everything located in a region (directly or through its cities)",
+        "MATCH (region:Entity {id: $region}) "
+        "MATCH (x)-[:LOCATED_IN|HELD_IN|HEADQUARTERED_IN|PRODUCTION_BASE_IN*1..3]->(region) "
+        "RETURN DISTINCT x.name AS name, [l IN labels(x) WHERE l <> 'Entity'][0] AS type, x.id AS id "
+        "ORDER BY type, name LIMIT 500",
+        {"region": "region-guangdong"}),
+    SavedQuery(
+        "city-ties", "All ties of a city",
+        "MATCH (c:City {id: $city})-[r]-(other) "
+        "RETURN type(r) AS tie, startNode(r) = c AS outgoing, other.name AS other, "
+        "[l IN labels(other) WHERE l <> 'Entity'][0] AS other_type, r.since AS since, r.sources AS sources "
+        "ORDER BY tie, other LIMIT 500",
+        {"city": "city-foshan"}),
+]
+
+
+def saved_query(name: str) -> SavedQuery:
+    for query in SAVED_QUERIES:
+        if query.name == name:
+            return query
+    raise KeyError(f"no saved query named {name!r}; known: {', '.join(q.name for q in SAVED_QUERIES)}")

@@ -1,0 +1,86 @@
+"""Entity search: any spelling (English, German, Chinese, with or without umlauts), typos and prefixes."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from kb import db, keys
+from kb.ddl import SEARCH_INDEX
+from kb.schema import ENTITY_LABEL
+
+LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
+CANDIDATES = 50
+
+SEARCH_QUERY = (
+    "CALL db.index.fulltext.queryNodes($index, $lucene, {limit: $limit}) YIELD node, score "
+    f"RETURN node.id AS id, node.name AS name, [l IN labels(node) WHERE l <> '{ENTITY_LABEL}'][0] AS type, "
+    "node.country AS country, node.search_keys AS search_keys, score"
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    name: str
+    type: str
+    country: str | None
+    score: float
+
+    def label(self) -> str:
+        country = f", {self.country}" if self.country else ""
+        return f"{self.name} ({self.type}{country})"
+
+
+def lucene_query(text: str) -> str:
+    """A Lucene query for the folded forms of text: exact terms first, then prefixes and typos."""
+    clauses = []
+    for token in sorted({t for key in keys.query_keys(text) for t in key.split()}):
+        term = LUCENE_SPECIAL.sub(r"\\\1", token)
+        clauses.append(f"{term}^4")
+        if len(token) >= 3 and not keys.CJK.search(token):
+            clauses.append(f"{term}*^2")
+            clauses.append(f"{term}~")
+    return " OR ".join(clauses)
+
+
+def _closeness(query_keys: list[str], entity_keys: list[str]) -> float:
+    """How well the best pair of keys matches: exact, then prefix, then edit similarity."""
+    best = 0.0
+    for q in query_keys:
+        for k in entity_keys:
+            if q == k:
+                return 200.0
+            if k.startswith(q):
+                best = max(best, 150.0 + 50.0 * len(q) / len(k))
+            else:
+                best = max(best, fuzz.ratio(q, k), 0.9 * fuzz.partial_ratio(q, k) if len(q) >= 4 else 0)
+    return best
+
+
+def _coverage(query_keys: list[str], entity_keys: list[str]) -> float:
+    """The share of the query's words that some word of the entity matches (exactly, as prefix or nearly)."""
+    words = {w for k in entity_keys for w in k.split()}
+    best = 0.0
+    for q in query_keys:
+        tokens = q.split()
+        matched = sum(1 for t in tokens if any(w.startswith(t) or fuzz.ratio(t, w) >= 80 for w in words))
+        best = max(best, matched / len(tokens))
+    return best
+
+
+def _rank_key(query_keys: list[str], record) -> tuple:
+    entity_keys = record["search_keys"] or []
+    return (-_coverage(query_keys, entity_keys), -_closeness(query_keys, entity_keys), -record["score"], record["id"])
+
+
+def search(text: str, limit: int = 10) -> list[Hit]:
+    """Entities matching text, best first."""
+    lucene = lucene_query(text or "")
+    if not lucene:
+        return []
+    records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene, limit=CANDIDATES)
+    query_keys = keys.query_keys(text)
+    ranked = sorted(records, key=lambda r: _rank_key(query_keys, r))
+    return [Hit(r["id"], r["name"], r["type"], r["country"], round(r["score"], 3)) for r in ranked[:limit]]

@@ -1,0 +1,65 @@
+"""Fixtures: a real Neo4j for the whole run (the project's local server on a free port with a
+temporary data folder, or the database named by NEO4J_URI), cleaned between tests."""
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kb import config, db, ddl, server
+from loaders import pipeline, seed
+
+SEEDS = config.PROJECT_ROOT / "seeds"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def neo4j_server():
+    """The database the tests use; a local server is started here and stopped at the end."""
+    if os.environ.get("NEO4J_URI"):
+        if os.environ.get("KB_TEST_ALLOW_WIPE") != "1":
+            pytest.exit("NEO4J_URI is set: the tests empty that database. Set KB_TEST_ALLOW_WIPE=1 to allow it.")
+        yield config.connection()
+        return
+    home = Path(tempfile.mkdtemp(prefix="kb-test-"))
+    os.environ["KB_HOME"] = str(home)
+    os.environ["KB_NEO4J_PORT"] = str(free_port())
+    os.environ.pop("NEO4J_PASSWORD", None)
+    db.close()
+    server.start(echo=lambda message: None)
+    yield config.connection()
+    db.close()
+    server.stop()
+
+
+def wipe() -> None:
+    db.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+
+
+@pytest.fixture
+def empty_db(neo4j_server):
+    """An empty database with the schema's constraints and indexes."""
+    wipe()
+    ddl.init()
+    return neo4j_server
+
+
+@pytest.fixture
+def seeded_db(empty_db):
+    """The database holding exactly the curated seeds."""
+    pipeline.load(seed.reader([SEEDS]), show_progress=False)
+    return empty_db
+
+
+def graph_counts() -> tuple[int, int]:
+    nodes = db.read("MATCH (n) RETURN count(n) AS c")[0]["c"]
+    relations = db.read("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
+    return nodes, relations

@@ -1,0 +1,8 @@
+from kb import queries
+from tests.conftest import graph_counts
+
+
+def test_seeds_load(seeded_db):
+    assert graph_counts() == (36, 56)
+    graph = queries.neighbourhood("city-foshan", 2)
+    assert {"firm-midea", "org-sgica"} <= set(graph.nodes)
