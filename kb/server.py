@@ -16,6 +16,7 @@ from kb.errors import ServerError
 
 SERVER_DIR = config.PROJECT_ROOT / "server"
 LAUNCHER_CLASS = "kb.server.Launcher"
+READY_LINE = b"kb-neo4j ready"
 VERSION_QUERY = "CALL dbms.components() YIELD versions RETURN versions[0] AS v"
 
 
@@ -128,10 +129,11 @@ def start(echo=print) -> Status:
     if len(password) < 8:
         raise ServerError("NEO4J_PASSWORD must have at least 8 characters for the local Neo4j server.")
     data_dir().mkdir(parents=True, exist_ok=True)
+    log_offset = log_file().stat().st_size if log_file().exists() else 0
     process = _spawn(password)
     pid_file().write_text(f"{process.pid}\n")
     echo(f"Starting Neo4j at {conn.uri} (data in {data_dir()})...")
-    return _wait_until_ready(conn, password, process)
+    return _wait_until_ready(conn, password, process, log_offset)
 
 
 def _spawn(password: str) -> subprocess.Popen:
@@ -149,21 +151,25 @@ def _spawn(password: str) -> subprocess.Popen:
     return process
 
 
-def _wait_until_ready(conn, password, process) -> Status:
+def _launcher_ready(log_offset: int) -> bool:
+    """The launcher logs a ready line once the password is set; asking Bolt earlier would fail
+    authentication and, repeated, trip Neo4j's rate limit."""
+    with open(log_file(), "rb") as log:
+        log.seek(log_offset)
+        return READY_LINE in log.read()
+
+
+def _wait_until_ready(conn, password, process, log_offset: int) -> Status:
     deadline = time.monotonic() + config.setting("startup_timeout")
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pid_file().unlink(missing_ok=True)
             raise ServerError(f"Neo4j exited during start-up (code {process.returncode}). "
                               f"Last lines of {log_file()}:\n{_log_tail()}")
-        try:
-            version = _bolt_answers(conn, password)
-        except AuthError:
-            # Bolt opens a moment before the launcher has set the password.
-            version = None
+        version = _bolt_answers(conn, password) if _launcher_ready(log_offset) else None
         if version:
             return Status(True, conn.uri, process.pid, version)
-        time.sleep(0.5)
+        time.sleep(0.3)
     _terminate(process.pid)
     raise ServerError(f"Neo4j did not answer on {conn.uri} within {config.setting('startup_timeout')} s. "
                       f"Last lines of {log_file()}:\n{_log_tail()}")
