@@ -36,7 +36,11 @@ class Hit:
 def lucene_query(text: str) -> str:
     """A Lucene query for the folded forms of text: exact terms first, then prefixes and typos."""
     clauses = []
-    for token in sorted({t for key in keys.query_keys(text) for t in key.split()}):
+    query_keys = keys.query_keys(text)
+    if keys.CJK.search(text):
+        # Single pinyin syllables match far too much; the joined form and the characters suffice.
+        query_keys = [key for key in query_keys if " " not in key]
+    for token in sorted({t for key in query_keys for t in key.split()}):
         term = LUCENE_SPECIAL.sub(r"\\\1", token)
         clauses.append(f"{term}^4")
         if len(token) >= 3 and not keys.CJK.search(token):
@@ -75,6 +79,12 @@ def _rank_key(query_keys: list[str], record) -> tuple:
     return (-_coverage(query_keys, entity_keys), -_closeness(query_keys, entity_keys), -record["score"], record["id"])
 
 
+def _relevant(rank_key: tuple) -> bool:
+    """Drop candidates that share only a stray syllable or a distant fuzzy term with the query."""
+    coverage, closeness = -rank_key[0], -rank_key[1]
+    return coverage >= 0.5 or closeness >= 70
+
+
 def search(text: str, limit: int = 10) -> list[Hit]:
     """Entities matching text, best first."""
     lucene = lucene_query(text or "")
@@ -82,5 +92,6 @@ def search(text: str, limit: int = 10) -> list[Hit]:
         return []
     records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene, limit=CANDIDATES)
     query_keys = keys.query_keys(text)
-    ranked = sorted(records, key=lambda r: _rank_key(query_keys, r))
-    return [Hit(r["id"], r["name"], r["type"], r["country"], round(r["score"], 3)) for r in ranked[:limit]]
+    scored = sorted(((_rank_key(query_keys, r), r) for r in records), key=lambda pair: pair[0])
+    return [Hit(r["id"], r["name"], r["type"], r["country"], round(r["score"], 3))
+            for rank, r in scored if _relevant(rank)][:limit]

@@ -14,9 +14,34 @@ from kb.schema import schema
 from loaders.records import Validator
 from loaders.writer import BatchWriter, stored_types
 
-# Reads the input from the start each time it is called: once to validate, once to write,
-# so that large files stream instead of sitting in memory.
-RecordSource = Callable[[Validator], Iterable]
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """An input read in two phases, entities then relations, so relations always find their ends.
+
+    Each phase reads the input from the start each time it is called (once to validate, once to
+    write), so that large files stream instead of sitting in memory.
+    """
+    entities: Callable[[Validator], Iterable]
+    relations: Callable[[Validator], Iterable]
+
+    def __call__(self, validator: Validator) -> Iterable:
+        yield from self.entities(validator)
+        yield from self.relations(validator)
+
+
+def combine(sources: list[RecordSource]) -> RecordSource:
+    """One source reading the entities of every source before any relation."""
+    def entities(validator):
+        for source in sources:
+            yield from source.entities(validator)
+
+    def relations(validator):
+        for source in sources:
+            yield from source.relations(validator)
+
+    return RecordSource(entities, relations)
 
 
 @dataclass

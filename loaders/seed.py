@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from kb.errors import InvalidRecord
+from loaders.pipeline import RecordSource
 from loaders.records import Validator
 
 LINE = "__line__"
@@ -27,6 +28,8 @@ def seed_files(paths) -> list[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES))
+        elif path.exists() and path.suffix not in SUFFIXES:
+            continue
         elif path.exists():
             found.append(path)
         else:
@@ -60,22 +63,23 @@ def _records(path: Path, document: dict, key: str):
         yield f"{path} line {item.get(LINE, '?')} ({key[:-1]} {fields.get('id') or number})", fields
 
 
-def reader(paths):
+def reader(paths) -> RecordSource:
     """A record source over the seed files: all entities of all files first, then all relations."""
     files = seed_files(paths)
 
-    def records(validator: Validator):
-        documents = [(path, _parse(path)) for path in files]
-        for path, document in documents:
-            for origin, fields in _records(path, document, "entities"):
+    def entities(validator: Validator):
+        for path in files:
+            for origin, fields in _records(path, _parse(path), "entities"):
                 record = validator.entity(fields.pop("type", None), fields, origin)
                 if record:
                     yield record
-        for path, document in documents:
-            for origin, fields in _records(path, document, "relations"):
+
+    def relations(validator: Validator):
+        for path in files:
+            for origin, fields in _records(path, _parse(path), "relations"):
                 record = validator.relation(fields.pop("type", None), fields.pop("from", None),
                                             fields.pop("to", None), fields, origin)
                 if record:
                     yield record
 
-    return records
+    return RecordSource(entities, relations)
