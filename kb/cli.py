@@ -1,0 +1,246 @@
+"""The `kb` command: run the server, load and validate data, search, query, count and export."""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from kb import config
+from kb.errors import KBError
+
+
+def reports_errors(command):
+    """Turn the knowledge base's errors into one clear message on stderr and exit code 1."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            config.check_settings()
+            return command(*args, **kwargs)
+        except KBError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Sino-German Ties knowledge base: a cited graph of industrial ties on Neo4j.
+
+    Uses the project's local Neo4j server, or the database named by NEO4J_URI,
+    NEO4J_USERNAME, NEO4J_PASSWORD and NEO4J_DATABASE when NEO4J_URI is set.
+    """
+
+
+@main.group()
+def server():
+    """Manage the project's local Neo4j Community server (not used when NEO4J_URI is set)."""
+
+
+@server.command("start")
+@reports_errors
+def server_start():
+    """Start the local server in the background and wait until it answers."""
+    from kb import server as local
+    click.echo(local.start(echo=click.echo).describe())
+
+
+@server.command("stop")
+@reports_errors
+def server_stop():
+    """Stop the local server cleanly."""
+    from kb import server as local
+    click.echo(local.stop())
+
+
+@server.command("status")
+@reports_errors
+def server_status():
+    """Say whether the local server runs, where, and which Neo4j version."""
+    from kb import server as local
+    click.echo(local.status().describe())
+
+
+@main.command()
+@reports_errors
+def init():
+    """Create the schema's constraints and full-text index (idempotent)."""
+    from kb import ddl
+    count = ddl.init()
+    click.echo(f"{count} constraints and indexes are in place on {config.connection().describe()}.")
+
+
+def _load(paths, dry_run: bool, batch_size: int | None) -> None:
+    from loaders import by_path, pipeline
+    report = pipeline.load(by_path.reader_for(paths), dry_run=dry_run, batch_size=batch_size)
+    click.echo(report.describe())
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per write transaction (default KB_BATCH_SIZE).")
+@reports_errors
+def load(paths, dry_run, batch_size):
+    """Validate, then load YAML seed files, CSV files or folders of them (all or nothing on bad input)."""
+    _load(paths, dry_run, batch_size)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@reports_errors
+def validate(paths):
+    """Check seed or CSV files against the schema and the database without writing anything."""
+    _load(paths, dry_run=True, batch_size=None)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="Hits to show.")
+@reports_errors
+def search(text, limit):
+    """Find entities by any spelling: English, German, Chinese, with or without umlauts."""
+    from kb.search import search as find
+    hits = find(text, limit=limit)
+    if not hits:
+        click.echo(f"No entity matches {text!r}.")
+    _print_table(["id", "name", "type", "country"], [[h.id, h.name, h.type, h.country or ""] for h in hits])
+
+
+def _param(value: str) -> tuple[str, object]:
+    if "=" not in value:
+        raise click.BadParameter(f"{value!r}: write a parameter as name=value")
+    name, raw = value.split("=", 1)
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw
+
+
+@main.command()
+@click.argument("cypher", required=False)
+@click.option("--file", "query_file", type=click.File("r", encoding="utf-8"), help="Read the query from a file.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A query parameter; the value is read as JSON if it can be, else as text. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Output format.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds before the server stops the query "
+              "(default KB_QUERY_TIMEOUT).")
+@click.option("--max-rows", type=click.IntRange(min=1), help="Rows returned at most (default KB_MAX_ROWS).")
+@reports_errors
+def query(cypher, query_file, params, fmt, timeout, max_rows):
+    """Run a read-only Cypher query; anything that would write is refused before it runs."""
+    from kb.cypher import run_read_only
+    if bool(cypher) == bool(query_file):
+        raise click.UsageError("give the query either as an argument or with --file, not both")
+    text = cypher or query_file.read()
+    result = run_read_only(text, dict(_param(p) for p in params), timeout=timeout, max_rows=max_rows)
+    _print_result(result, fmt)
+    if result.truncated:
+        click.echo(result.notice(), err=True)
+
+
+def _print_result(result, fmt: str) -> None:
+    if fmt == "json":
+        rows = [dict(zip(result.columns, row)) for row in result.rows]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(result.columns)
+        writer.writerows([[_text(v) for v in row] for row in result.rows])
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        _print_table(result.columns, [[_text(v) for v in row] for row in result.rows])
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _print_table(columns, rows) -> None:
+    widths = [max([len(str(c))] + [len(str(row[i])) for row in rows]) for i, c in enumerate(columns)]
+    widths = [min(w, 60) for w in widths]
+
+    def line(cells):
+        return "  ".join(str(cell)[:w].ljust(w) for cell, w in zip(cells, widths)).rstrip()
+    click.echo(line(columns))
+    click.echo(line(["-" * w for w in widths]))
+    for row in rows:
+        click.echo(line(row))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@reports_errors
+def stats(fmt):
+    """Count entities by type and relations by type."""
+    from kb import queries
+    counts = queries.counts()
+    if fmt == "json":
+        click.echo(json.dumps(counts, indent=2))
+        return
+    for kind in ("entities", "relations"):
+        rows = [[name, count] for name, count in counts[kind].items()]
+        rows.append(["total", sum(counts[kind].values())])
+        _print_table([("entity" if kind == "entities" else "relation") + " type", "count"], rows)
+        click.echo()
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "graphml"]), default="jsonl",
+              show_default=True, help="jsonl: one JSON object per line; csv: neo4j-admin import files that "
+              "`kb load` reads back; graphml: for Gephi, yEd and networkx.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output file (a folder for csv). Default: export/graph.<format> (export/csv for csv).")
+@reports_errors
+def export(fmt, out):
+    """Write the whole graph to a file (or a folder of CSV files)."""
+    from kb.export import export as write
+    out = out or Path("export") / ("csv" if fmt == "csv" else f"graph.{fmt}")
+    counts = write(fmt, out)
+    click.echo(f"Exported {counts['entities']} entities and {counts['relations']} relations to {out}")
+
+
+@main.command()
+@click.option("--entities", type=click.IntRange(min=100), default=200_000, show_default=True,
+              help="Entities to generate.")
+@click.option("--relations", type=click.IntRange(min=100), default=1_000_000, show_default=True,
+              help="Relations to generate.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: the same seed, the same graph.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the CSV files.")
+@reports_errors
+def generate(entities, relations, seed, out):
+    """Write a synthetic graph shaped like the domain, as CSV files `kb load` reads."""
+    from loaders.synthetic import generate as make
+    summary = make(entities=entities, relations=relations, seed=seed, out=out)
+    click.echo(f"Wrote {summary} to {out}")
+
+
+@main.command()
+@click.option("--port", type=int, default=8501, show_default=True, help="Port of the app (on 127.0.0.1).")
+@reports_errors
+def demo(port):
+    """Start the server, create the schema, load the seeds and serve the app."""
+    from kb import ddl
+    from kb import server as local
+    from loaders import pipeline, seed
+    if config.connection().local:
+        click.echo(local.start(echo=click.echo).describe())
+    ddl.init()
+    click.echo(pipeline.load(seed.reader([config.PROJECT_ROOT / "seeds"])).describe())
+    click.echo(f"Serving the app at http://localhost:{port} (Ctrl-C stops the app; `kb server stop` the database).")
+    app = str(config.PROJECT_ROOT / "app.py")
+    os.execvp(sys.executable, [sys.executable, "-m", "streamlit", "run", app, "--server.address", "127.0.0.1",
+                               "--server.port", str(port), "--server.headless", "true",
+                               "--browser.gatherUsageStats", "false"])
