@@ -140,7 +140,10 @@ def check_date(text: str) -> str:
     if not match:
         raise ValueError(f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day = (int(part) if part else 1 for part in match.groups())
-    dt.date(year, month, day)  # raises ValueError for 2019-02-30 and the like
+    try:
+        dt.date(year, month, day)
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a date: {error}") from None
     return text
 
 

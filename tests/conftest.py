@@ -59,6 +59,15 @@ def seeded_db(empty_db):
     return empty_db
 
 
+@pytest.fixture(scope="module")
+def seeded_readonly(neo4j_server):
+    """The seeds, loaded once per module, for tests that only read."""
+    wipe()
+    ddl.init()
+    pipeline.load(seed.reader([SEEDS]), show_progress=False)
+    return neo4j_server
+
+
 def graph_counts() -> tuple[int, int]:
     nodes = db.read("MATCH (n) RETURN count(n) AS c")[0]["c"]
     relations = db.read("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
