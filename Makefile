@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` serves the app with the seeds loaded,
+# `make test` runs the whole test suite. Each does its own set-up on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup server-build bench-small clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/kb demo
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench-small: setup
+	$(BIN)/python bench/run.py --size small
+
+clean:
+	rm -rf $(VENV) server/target
