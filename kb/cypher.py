@@ -50,7 +50,7 @@ def check_read_only(text: str, params: dict) -> None:
     except ClientError as error:
         raise QueryRefused(f"Neo4j refused the query: {error.message}") from None
     except db.UNREACHABLE_ERRORS as error:
-        raise db._translate(error) from error
+        raise db.unavailable(error) from error
     if summary.query_type != "r":
         what = QUERY_TYPES.get(summary.query_type, summary.query_type)
         raise QueryRefused(f"Refused: only read-only queries may run here, and this one would {what} "

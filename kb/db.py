@@ -49,7 +49,8 @@ def database() -> str:
     return config.connection().database
 
 
-def _translate(error: Exception) -> DatabaseUnavailable:
+def unavailable(error: Exception) -> DatabaseUnavailable:
+    """The friendly error for a driver error that means the database cannot be used."""
     conn = config.connection()
     if isinstance(error, AuthError):
         return DatabaseUnavailable(f"Neo4j at {conn.uri} refused the credentials: check NEO4J_USERNAME and NEO4J_PASSWORD.")
@@ -70,7 +71,7 @@ def _run(query, params, routing) -> list[neo4j.Record]:
     try:
         records, _, _ = driver().execute_query(query, params, routing_=routing, database_=database())
     except (AuthError, *UNREACHABLE_ERRORS) as error:
-        raise _translate(error) from error
+        raise unavailable(error) from error
     return records
 
 
@@ -89,7 +90,7 @@ def _session_call(method, work, args, kwargs):
         with driver().session(database=database()) as session:
             return getattr(session, method)(work, *args, **kwargs)
     except (AuthError, *UNREACHABLE_ERRORS) as error:
-        raise _translate(error) from error
+        raise unavailable(error) from error
 
 
 def autocommit(query, **params) -> None:
@@ -98,7 +99,7 @@ def autocommit(query, **params) -> None:
         with driver().session(database=database()) as session:
             session.run(query, params).consume()
     except (AuthError, *UNREACHABLE_ERRORS) as error:
-        raise _translate(error) from error
+        raise unavailable(error) from error
 
 
 def ping() -> None:

@@ -12,12 +12,13 @@ class SchemaError(KBError):
 class InvalidRecord(KBError):
     """An input record breaks the schema; the message names file, record or line, and field."""
 
-    def __init__(self, problems):
+    def __init__(self, problems, total: int | None = None):
         self.problems = list(problems)
+        self.total = total or len(self.problems)
         shown = "\n".join(f"  - {p}" for p in self.problems[:50])
-        more = len(self.problems) - 50
+        more = self.total - min(50, len(self.problems))
         tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{len(self.problems)} problem(s) in the input, nothing was written:\n{shown}{tail}")
+        super().__init__(f"{self.total} problem(s) in the input, nothing was written:\n{shown}{tail}")
 
 
 class QueryRefused(KBError):

@@ -36,12 +36,16 @@ def with_search_keys(props: dict) -> dict:
     return {**props, "search_keys": found, "search_text": "\n".join(found)}
 
 
+MAX_PROBLEMS_KEPT = 1000
+
+
 class Validator:
     """Checks records one at a time, then the references that point outside the input."""
 
     def __init__(self, schema: Schema):
         self.schema = schema
-        self.problems: list[str] = []
+        self.problems: list[str] = []              # the first MAX_PROBLEMS_KEPT, to bound memory
+        self.problem_count = 0
         self.types: dict[str, str] = {}             # id -> entity type of every entity in the input
         self._first_seen: dict[str, str] = {}
         self._deferred_ends: list[tuple] = []       # (origin, relation type, field, id) not in input yet
@@ -50,8 +54,10 @@ class Validator:
         self.relation_count = 0
 
     def problem(self, origin: str, field: str | None, message: str) -> None:
-        where = f"{origin}, field '{field}'" if field else origin
-        self.problems.append(f"{where}: {message}")
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            where = f"{origin}, field '{field}'" if field else origin
+            self.problems.append(f"{where}: {message}")
 
     def _properties(self, declared: dict, raw: dict, origin: str) -> dict | None:
         props, ok = {}, True
@@ -154,7 +160,7 @@ class Validator:
                     else f"is a {source_type}, not a Source"
                 self.problem(origin, "sources", f"cites {source_id!r}, which {what}")
         if self.problems:
-            raise InvalidRecord(self.problems)
+            raise InvalidRecord(self.problems, self.problem_count)
 
     def _check_stored_conflicts(self, stored_types) -> None:
         """An input id already stored under another type would break the one-id-one-entity rule."""
