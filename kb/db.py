@@ -31,7 +31,7 @@ def driver() -> neo4j.Driver:
         if _driver is None:
             conn = config.connection()
             _driver = GraphDatabase.driver(conn.uri, auth=(conn.username, config.password(conn)),
-                                           connection_acquisition_timeout=15, max_transaction_retry_time=5,
+                                           connection_acquisition_timeout=15, max_transaction_retry_time=3,
                                            notifications_min_severity="OFF")
         return _driver
 

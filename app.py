@@ -1,0 +1,25 @@
+"""The explorer's router: page setup, presentation mode, navigation, and the one friendly sentence
+every page shows when the database cannot be reached."""
+import streamlit as st
+
+from app_pages import cached, widgets
+from kb.errors import DatabaseUnavailable
+
+presentation = widgets.presentation_mode()
+st.set_page_config(page_title="Sino-German ties", layout="wide",
+                   initial_sidebar_state="collapsed" if presentation else "auto")
+# No page icons: Streamlit fetches a material icon used as favicon from another host.
+page = st.navigation([
+    st.Page("app_pages/explore.py", title="Explore", default=True),
+    st.Page("app_pages/entity.py", title="Entity"),
+    st.Page("app_pages/paths.py", title="Paths"),
+    st.Page("app_pages/cypher.py", title="Cypher"),
+    st.Page("app_pages/overview.py", title="Overview"),
+], position="top" if presentation else "sidebar")
+widgets.presentation_toggle()
+try:
+    cached.driver()
+    page.run()
+except DatabaseUnavailable as error:
+    # Not cached: the next rerun asks the database again, so it works as soon as it is back.
+    st.error(str(error))

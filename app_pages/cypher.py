@@ -1,0 +1,68 @@
+"""Cypher: a read-only query editor with saved queries; the query and its parameters live in the URL,
+so a copied link reproduces the result."""
+import re
+
+import streamlit as st
+
+from kb.errors import QueryRefused, QueryTimeout
+from kb.saved_queries import SAVED_QUERIES
+from app_pages import cached, widgets
+
+QUERY_PARAM = "q"
+RESERVED_PARAMS = (QUERY_PARAM, widgets.PRESENT_PARAM)
+TEXT_KEY = "cypher-text"
+# Only to know which parameter fields to show; the query text itself goes to Neo4j untouched.
+PARAMETER_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def url_parameters() -> dict:
+    return {name: st.query_params[name] for name in st.query_params if name not in RESERVED_PARAMS}
+
+
+def load_saved() -> None:
+    saved = st.session_state["cypher-saved"]
+    if saved is not None:
+        st.session_state[TEXT_KEY] = saved.cypher
+        for name, default in saved.params.items():
+            st.session_state[f"cypher-param-{name}"] = str(default)
+
+
+st.title("Cypher")
+st.caption("Read-only: every query is planned first and refused unless Neo4j classes it as a read; "
+           "it then runs in a read transaction with a timeout and a row cap.")
+st.session_state.setdefault(TEXT_KEY, st.query_params.get(QUERY_PARAM, ""))
+st.selectbox("Saved queries", [None, *SAVED_QUERIES], key="cypher-saved", on_change=load_saved,
+             format_func=lambda saved: "— choose one to load it —" if saved is None else saved.title)
+text = st.text_area("Query", key=TEXT_KEY, height=150, placeholder="MATCH (c:City)-[r]-(x) RETURN c, r, x LIMIT 25")
+
+from_url = url_parameters()
+params = {}
+for name in dict.fromkeys(PARAMETER_NAME.findall(text)):
+    st.session_state.setdefault(f"cypher-param-{name}", from_url.get(name, ""))
+    params[name] = st.text_input(f"${name}", key=f"cypher-param-{name}")
+
+if st.button("Run", type="primary"):
+    for name in url_parameters():
+        del st.query_params[name]
+    st.query_params.update({QUERY_PARAM: text, **params})
+
+query = st.query_params.get(QUERY_PARAM)
+if not query:
+    st.stop()
+try:
+    result = cached.run_read_only(query, url_parameters())
+except (QueryRefused, QueryTimeout) as error:
+    st.error(str(error))
+    st.stop()
+
+if result.truncated:
+    st.warning(result.notice())
+st.caption(f"{len(result.rows)} row(s)")
+st.dataframe(widgets.table(result.columns, result.rows), hide_index=True)
+left, right = st.columns(2)
+left.download_button("Rows as CSV", widgets.to_csv(result.columns, result.rows), file_name="query.csv",
+                     mime="text/csv", on_click="ignore")
+right.download_button("Rows as JSON", widgets.to_json([dict(zip(result.columns, row)) for row in result.rows]),
+                      file_name="query.json", mime="application/json", on_click="ignore")
+if result.graph.nodes:
+    widgets.draw(result.graph, "query-graph")

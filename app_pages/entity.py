@@ -1,0 +1,56 @@
+"""Entity: every property, alias and external id; every relation in and out with sources and note;
+a timeline of its dated facts."""
+import streamlit as st
+
+from kb.queries import NotFound
+from app_pages import cached, widgets
+
+PROPERTIES_SHOWN_ELSEWHERE = ("name", "aliases", "sources")
+
+st.title("Entity")
+entity_id = widgets.pick_entity("Find an entity", "entity", st.query_params.get("id"))
+if not entity_id:
+    st.caption("Search an entity, or open one from Explore.")
+    st.stop()
+
+st.query_params["id"] = entity_id
+try:
+    view = cached.entity(entity_id)
+except NotFound as error:
+    st.warning(str(error))
+    st.stop()
+
+node = view.node
+st.header(f"{node.name}")
+st.caption(f"{node.type} · {node.country or 'no country'} · id `{node.id}`")
+st.page_link("app_pages/explore.py", label=f"Explore the neighbourhood of {node.name}", query_params={"id": node.id})
+if node.properties.get("aliases"):
+    st.markdown("**Also known as:** " + ", ".join(node.properties["aliases"]))
+st.dataframe([{"property": key, "value": str(value)} for key, value in sorted(node.properties.items())
+              if key not in PROPERTIES_SHOWN_ELSEWHERE], hide_index=True)
+st.markdown("**Sources:** " + widgets.sources_text(node.properties.get("sources")))
+
+st.subheader("Relations")
+if view.truncated:
+    st.info("Showing the first 1000 relations only.")
+rows = []
+for direction, pairs in (("out", view.outgoing), ("in", view.incoming)):
+    for edge, other in pairs:
+        rows.append({"direction": direction, "relation": edge.type, "other": other.name, "other type": other.type,
+                     "since": edge.properties.get("since"), "until": edge.properties.get("until"),
+                     "note": edge.properties.get("note"), "sources": widgets.sources_text(edge.sources)})
+st.dataframe(rows, hide_index=True)
+
+st.subheader("Timeline")
+events = []
+if node.properties.get("date"):
+    events.append((str(node.properties["date"]), f"{node.name} ({node.type.lower()})"))
+for edge, other in view.outgoing + view.incoming:
+    subject, obj = (node.name, other.name) if edge.start == node.id else (other.name, node.name)
+    for key, verb in (("since", "from"), ("until", "until")):
+        if edge.properties.get(key):
+            events.append((str(edge.properties[key]), f"{subject} {edge.type} {obj} ({verb})"))
+if events:
+    st.markdown("\n".join(f"- **{date}** · {text}" for date, text in sorted(events)))
+else:
+    st.caption("No dated facts.")

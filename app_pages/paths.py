@@ -1,0 +1,34 @@
+"""Paths: the shortest paths (up to 6 hops) between two entities, drawn and listed hop by hop."""
+import streamlit as st
+
+from kb.queries import MAX_PATH_HOPS, NotFound, paths_subgraph
+from app_pages import cached, widgets
+
+st.title("Paths")
+left, right = st.columns(2)
+with left:
+    start_id = widgets.pick_entity("From", "path-from", st.query_params.get("from"))
+with right:
+    end_id = widgets.pick_entity("To", "path-to", st.query_params.get("to"))
+if not (start_id and end_id):
+    st.caption("Choose two entities: every shortest path between them is drawn and listed.")
+    st.stop()
+
+st.query_params["from"], st.query_params["to"] = start_id, end_id
+try:
+    paths = cached.shortest_paths(start_id, end_id)
+except NotFound as error:
+    st.warning(str(error))
+    st.stop()
+if not paths:
+    st.info(f"No path of at most {MAX_PATH_HOPS} hops joins these two entities.")
+    st.stop()
+
+st.subheader(f"{len(paths)} shortest path(s) of {len(paths[0].edges)} hop(s)")
+widgets.draw(paths_subgraph(paths), f"paths-{start_id}-{end_id}")
+for number, path in enumerate(paths, start=1):
+    st.markdown(f"**Path {number}:** " + " → ".join(node.name for node in path.nodes))
+    names = {node.id: node.name for node in path.nodes}
+    st.dataframe([{"hop": hop, "from": names[edge.start], "relation": edge.type, "to": names[edge.end],
+                   "since": edge.properties.get("since"), "sources": widgets.sources_text(edge.sources)}
+                  for hop, edge in enumerate(path.edges, start=1)], hide_index=True)

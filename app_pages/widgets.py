@@ -1,0 +1,112 @@
+"""Pieces every page shares: presentation mode, the entity picker, the drawn graph with its legend,
+fact table and downloads."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+
+import streamlit as st
+
+from kb import graph as kb_graph
+from kb.subgraph import Subgraph
+from app_pages import cached
+
+PRESENT_PARAM = "present"
+PRESENT_KEY = "presentation"
+
+
+def presentation_mode() -> bool:
+    """Whether presentation mode is on; the URL's ?present=1 seeds it, the toggle then owns it."""
+    if PRESENT_KEY not in st.session_state:
+        st.session_state[PRESENT_KEY] = st.query_params.get(PRESENT_PARAM) == "1"
+    return st.session_state[PRESENT_KEY]
+
+
+def presentation_toggle() -> None:
+    """The toggle, and the URL kept in step with it (a page switch drops query parameters)."""
+    st.toggle("Presentation mode", key=PRESENT_KEY, help="Wide graph, large labels, no sidebar.")
+    if st.session_state[PRESENT_KEY]:
+        st.query_params[PRESENT_PARAM] = "1"
+    else:
+        st.query_params.pop(PRESENT_PARAM, None)
+
+
+def pick_entity(label: str, key: str, deep_link_id: str | None = None) -> str | None:
+    """A search box and its hits; the chosen entity's id (or the deep-linked id while nothing is typed)."""
+    text = st.text_input(label, key=f"{key}-text", placeholder="Any spelling: Goettingen, Göttingen, 哥廷根, Kuka ...")
+    if not text.strip():
+        return deep_link_id
+    hits = cached.search(text)
+    if not hits:
+        st.info(f"Nothing found for “{text}”. Try another spelling or a shorter name.")
+        return None
+    choice = st.selectbox(f"{label}: matches", hits, format_func=lambda hit: hit.label(), key=f"{key}-hit")
+    return choice.id
+
+
+def legend() -> None:
+    shown = kb_graph.legend()
+    types = " ".join(f'<span style="color:{color}">●</span>&nbsp;{name}' for name, color in shown["types"].items())
+    shapes = {"diamond": "◆", "square": "■", "dot": "●"}
+    countries = " ".join(f'<span style="color:{border}">{shapes.get(shape, "●")}</span>&nbsp;{label}'
+                         for label, (shape, border) in shown["countries"].items())
+    st.markdown(f"**Legend** · colour = type: {types}<br>shape and border = country: {countries}",
+                unsafe_allow_html=True)
+
+
+def draw(graph: Subgraph, name: str) -> str:
+    """Draw the graph (with the cap's note and the legend); returns its standalone HTML."""
+    presentation = presentation_mode()
+    if graph.note:
+        st.info(graph.note)
+    page = kb_graph.to_html(graph, presentation=presentation, source_titles=cached.source_titles())
+    style = kb_graph.PRESENTATION if presentation else kb_graph.NORMAL
+    st.iframe(page, height=int(style.height.removesuffix("px")) + 20)
+    legend()
+    st.download_button("Download this graph (HTML, works offline)", page, file_name=f"{name}.html",
+                       mime="text/html", key=f"{name}-html", on_click="ignore")
+    return page
+
+
+def facts_table(graph: Subgraph, name: str) -> None:
+    """The subgraph as facts (subject, relation, object, since, until, sources), with CSV and JSON downloads."""
+    rows = graph.facts()
+    st.dataframe(rows, hide_index=True)
+    left, right = st.columns(2)
+    left.download_button("Facts as CSV", to_csv(list(rows[0]) if rows else [], [list(r.values()) for r in rows]),
+                         file_name=f"{name}.csv", mime="text/csv", key=f"{name}-csv", on_click="ignore")
+    right.download_button("Subgraph as JSON", subgraph_json(graph), file_name=f"{name}.json",
+                          mime="application/json", key=f"{name}-json", on_click="ignore")
+
+
+def _flat(value):
+    # Tables and CSV cells hold scalars; nested lists and maps are shown as JSON.
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
+
+
+def table(columns: list, rows: list) -> list[dict]:
+    return [dict(zip(columns, map(_flat, row))) for row in rows]
+
+
+def to_csv(columns: list, rows: list) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    writer.writerows([_flat(value) for value in row] for row in rows)
+    return buffer.getvalue()
+
+
+def to_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def subgraph_json(graph: Subgraph) -> str:
+    return to_json({"nodes": [dataclasses.asdict(n) for n in graph.nodes.values()],
+                    "edges": [dataclasses.asdict(e) for e in graph.edges.values()], "truncated": graph.truncated})
+
+
+def sources_text(source_ids) -> str:
+    titles = cached.source_titles()
+    return "; ".join(titles.get(sid, sid) for sid in source_ids or []) or "none recorded"

@@ -1,0 +1,158 @@
+"""A Subgraph drawn as one self-contained pyvis HTML page: no request leaves the machine."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from pyvis.network import Network
+
+from kb.schema import schema
+from kb.subgraph import Edge, Node, Subgraph
+
+LAYOUT_SEED = 7
+NODE_PROPERTIES_SHOWN = ("id", "kind", "sector", "date", "note")
+STABILISATION_ITERATIONS = 400
+
+
+@dataclass(frozen=True)
+class CountryMark:
+    label: str
+    shape: str
+    border: str
+
+
+# Country is the second visual channel beside the type's colour: a shape and a border, so it
+# stays readable for colour-blind viewers and on a projector.
+COUNTRY_MARKS = {
+    "CN": CountryMark("China", "diamond", "#f5c400"),
+    "DE": CountryMark("Germany", "square", "#000000"),
+}
+OTHER_COUNTRY = CountryMark("Other or none", "dot", "#666666")
+
+
+@dataclass(frozen=True)
+class Style:
+    font_size: int
+    edge_font_size: int
+    node_size: int
+    height: str
+
+
+NORMAL = Style(font_size=14, edge_font_size=10, node_size=16, height="620px")
+PRESENTATION = Style(font_size=26, edge_font_size=16, node_size=26, height="820px")
+
+# Any src/href/url() that points at another host; the in-line template still links Bootstrap.
+REMOTE_TAG = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^>]*>(?:\s*</script>)?",
+                        re.IGNORECASE)
+# The template keeps an old, commented-out block of links to files that do not exist.
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+REMOTE_REFERENCE = re.compile(r"(?:\b(?:src|href)\s*=\s*[\"']?|url\(\s*[\"']?|@import\s+[\"'])(?:https?:)?//",
+                              re.IGNORECASE)
+
+# Stops the simulation once the layout has settled, so nothing moves during a talk; the flag lets
+# a browser test (or anyone) see that the network is drawn.
+# The parser may run stabilisation between two script tags, so it may be over already.
+SETTLE_SCRIPT = """<script type="text/javascript">
+function kbSettle() {
+  network.setOptions({physics: {enabled: false}});
+  window.kbGraphSettled = true;
+}
+if (network.physics.stabilized) { kbSettle(); } else { network.once("stabilizationIterationsDone", kbSettle); }
+</script>"""
+EXTRA_STYLE = """<style>
+body { margin: 0; font-family: sans-serif; }
+.card { border: none; }
+.vis-tooltip { white-space: pre-line; max-width: 420px; font-size: 13px; }
+</style>"""
+
+
+def country_mark(country: str | None) -> CountryMark:
+    return COUNTRY_MARKS.get(country or "", OTHER_COUNTRY)
+
+
+def legend() -> dict:
+    """What the colours and shapes mean: {'types': {type: colour}, 'countries': {label: (shape, border)}}."""
+    marks = [*COUNTRY_MARKS.values(), OTHER_COUNTRY]
+    return {
+        "types": {name: entity.color for name, entity in schema().entities.items()},
+        "countries": {mark.label: (mark.shape, mark.border) for mark in marks},
+    }
+
+
+def _sources_text(source_ids, source_titles: dict) -> str:
+    if not source_ids:
+        return "Sources: none recorded"
+    cited = [source_titles.get(sid, sid) for sid in source_ids]
+    return "Sources:\n" + "\n".join(f"• {text}" for text in cited)
+
+
+def node_tooltip(node: Node, source_titles: dict) -> str:
+    """Plain text (vis-network shows titles as text): type, country, key properties, sources."""
+    mark = country_mark(node.country)
+    lines = [node.name, f"{node.type} · {node.country or '-'} ({mark.label})"]
+    aliases = node.properties.get("aliases")
+    if aliases:
+        lines.append("Also: " + ", ".join(aliases))
+    lines += [f"{key}: {node.properties[key]}" for key in NODE_PROPERTIES_SHOWN if node.properties.get(key)]
+    lines.append(_sources_text(node.properties.get("sources"), source_titles))
+    return "\n".join(lines)
+
+
+def edge_tooltip(edge: Edge, nodes: dict, source_titles: dict) -> str:
+    lines = [f"{nodes[edge.start].name} —{edge.type}→ {nodes[edge.end].name}"]
+    for key in ("since", "until", "role", "share", "note"):
+        if edge.properties.get(key) not in (None, ""):
+            lines.append(f"{key}: {edge.properties[key]}")
+    lines.append(_sources_text(edge.sources, source_titles))
+    return "\n".join(lines)
+
+
+def _options(style: Style) -> dict:
+    return {
+        "layout": {"randomSeed": LAYOUT_SEED, "improvedLayout": True},
+        "physics": {
+            "enabled": True,
+            "solver": "forceAtlas2Based",
+            "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 120, "avoidOverlap": 0.4},
+            "stabilization": {"enabled": True, "iterations": STABILISATION_ITERATIONS, "fit": True},
+        },
+        "nodes": {"font": {"size": style.font_size}, "size": style.node_size, "borderWidth": 3},
+        "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}, "smooth": {"type": "continuous"},
+                  "font": {"size": style.edge_font_size, "align": "middle"}, "color": {"inherit": False}},
+        "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False},
+    }
+
+
+def _edge_order(edge: Edge) -> tuple:
+    # Element ids change when data is reloaded; the edge's content does not.
+    return edge.start, edge.type, edge.end, json.dumps(edge.properties, sort_keys=True, default=str)
+
+
+def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | None = None) -> str:
+    """The subgraph as one standalone HTML page; the same graph gives the same page byte for byte."""
+    style = PRESENTATION if presentation else NORMAL
+    titles = source_titles or {}
+    net = Network(height=style.height, width="100%", directed=True, cdn_resources="in_line")
+    # Sorted, so the seeded layout does not depend on the order the database returned rows in.
+    for node in sorted(graph.nodes.values(), key=lambda n: n.id):
+        mark = country_mark(node.country)
+        net.add_node(node.id, label=node.name, shape=mark.shape, title=node_tooltip(node, titles),
+                     color={"background": schema().color(node.type), "border": mark.border,
+                            "highlight": {"background": schema().color(node.type), "border": mark.border}})
+    parallel = {}
+    for edge in sorted(graph.edges.values(), key=_edge_order):
+        pair = frozenset((edge.start, edge.end))
+        rank = parallel[pair] = parallel.get(pair, -1) + 1
+        # Two facts about the same pair (OWNS and ACQUIRED) would be drawn on top of each other.
+        smooth = {"enabled": True, "type": "curvedCW", "roundness": 0.25 * rank} if rank else None
+        net.add_edge(edge.start, edge.end, label=edge.type, title=edge_tooltip(edge, graph.nodes, titles),
+                     color="#888888", **({"smooth": smooth} if smooth else {}))
+    net.options = _options(style)
+    page = HTML_COMMENT.sub("", REMOTE_TAG.sub("", net.generate_html()))
+    page = page.replace("</head>", EXTRA_STYLE + "\n</head>", 1).replace("</body>", SETTLE_SCRIPT + "\n</body>", 1)
+    remote = REMOTE_REFERENCE.search(page)
+    if remote:
+        # A newer pyvis template may link something else remotely: fail loudly rather than leak.
+        raise RuntimeError(f"graph HTML still references another host near: {page[remote.start():remote.start() + 80]!r}")
+    return page

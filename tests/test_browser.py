@@ -1,0 +1,171 @@
+"""End to end in headless Chromium against `streamlit run app.py` on loopback, with every request
+to another host blocked and recorded."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright import sync_api as playwright_api
+
+from kb import config
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SCREENSHOTS = config.PROJECT_ROOT / "test-output"
+WAIT_MS = 60_000
+
+# Run in the app's page: the graph iframe (same origin, srcdoc) whose vis network holds the wanted node,
+# has settled, and whose canvas holds painted pixels (a blank iframe has none). Null until then.
+DRAWN_GRAPH = """(wanted) => {
+  for (const frame of document.querySelectorAll('iframe')) {
+    const win = frame.contentWindow;
+    if (!win || !win.network || win.kbGraphSettled !== true) continue;
+    const ids = win.network.body.data.nodes.getIds();
+    if (!ids.includes(wanted)) continue;
+    const canvas = win.document.querySelector('#mynetwork canvas');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) painted++; }
+    if (painted === 0) continue;
+    return {nodes: ids, painted: painted, fontSize: win.network.body.nodes[wanted].options.font.size};
+  }
+  return null;
+}"""
+
+
+@pytest.fixture(scope="module")
+def app_url(neo4j_server):
+    """`streamlit run app.py` on a free loopback port, with the test's database settings."""
+    port = free_port()
+    log = open(config.home() / "streamlit.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=config.PROJECT_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{url}/_stcore/health", process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _wait_for(health_url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"streamlit exited; see {config.home() / 'streamlit.log'}"
+        try:
+            with urllib.request.urlopen(health_url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"streamlit did not answer at {health_url} within {seconds} s")
+
+
+@pytest.fixture
+def browser_page():
+    """A Chromium page whose requests to any non-loopback host are aborted; yields (page, blocked)."""
+    blocked = []
+
+    def only_loopback(route):
+        parts = urlsplit(route.request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK:
+            blocked.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1100})
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        yield page, blocked
+        browser.close()
+
+
+def graph_state(page, wanted: str) -> dict:
+    """Wait until a graph holding wanted is drawn and settled; returns its nodes, painted pixels, font size."""
+    return page.wait_for_function(DRAWN_GRAPH, arg=wanted, polling=100).json_value()
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def search_and_choose(page, text: str, label: str) -> None:
+    box = page.get_by_label("Search an entity", exact=True)
+    box.fill(text)
+    box.press("Enter")
+    matches = page.get_by_label("Search an entity: matches")
+    matches.wait_for()
+    matches.click()
+    page.get_by_role("option", name=label).click()
+
+
+def test_search_kuka_deep_links_presentation_and_nothing_leaves_loopback(seeded_db, app_url, browser_page):
+    page, blocked = browser_page
+    page.goto(app_url)
+    search_and_choose(page, "Kuka", "Kuka (Company, DE)")
+    state = graph_state(page, "firm-kuka")
+    assert {"firm-kuka", "firm-midea", "city-augsburg"} <= set(state["nodes"]), state
+    assert state["painted"] > 1000, "the canvas must show the drawn nodes"
+    assert "id=firm-kuka" in page.url
+    print("screenshot:", shot(page, "explore-kuka"))
+
+    page.goto(f"{app_url}/entity?id=firm-midea")
+    page.get_by_role("heading", name="Midea").wait_for()
+    page.get_by_text("Relations").wait_for()
+    print("screenshot:", shot(page, "entity-midea-deep-link"))
+
+    page.goto(f"{app_url}/paths?from=city-goettingen&to=firm-midea")
+    page.get_by_text("shortest path(s)").wait_for()
+    assert "city-goettingen" in graph_state(page, "firm-midea")["nodes"]
+    print("screenshot:", shot(page, "paths-goettingen-midea-deep-link"))
+
+    page.goto(f"{app_url}/?id=firm-kuka")
+    normal = graph_state(page, "firm-kuka")
+    page.get_by_text("Presentation mode").click()
+    page.wait_for_url("**present=1**")
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSidebar\"]')")
+    time.sleep(1)  # the rerun replaces the graph's iframe
+    large = graph_state(page, "firm-kuka")
+    assert large["fontSize"] > normal["fontSize"], (normal, large)
+    print("screenshot:", shot(page, "presentation-kuka"))
+
+    assert blocked == [], f"requests left loopback: {blocked}"
+
+
+def test_time_from_choosing_foshan_depth_two_to_graph_drawn(seeded_db, app_url, browser_page):
+    page, blocked = browser_page
+    page.goto(app_url)
+    page.get_by_text("Depth, filters and node cap").click()
+    page.locator("[data-testid='stButtonGroup'] button", has_text="2").click()
+    box = page.get_by_label("Search an entity", exact=True)
+    box.fill("Foshan")
+    started = time.monotonic()
+    box.press("Enter")  # the best hit, Foshan, is chosen at once
+    state = graph_state(page, "firm-midea")
+    elapsed = time.monotonic() - started
+    assert {"city-foshan", "org-sgica"} <= set(state["nodes"])
+    print(f"Foshan, depth 2: {len(state['nodes'])} nodes drawn {elapsed:.2f} s after choosing it")
+    print("screenshot:", shot(page, "explore-foshan-depth-2"))
+    assert blocked == [], f"requests left loopback: {blocked}"

@@ -1,0 +1,119 @@
+"""kb.graph: self-contained, deterministic pyvis HTML coloured by the schema, with cited tooltips."""
+import json
+import re
+
+import pytest
+
+from kb import graph
+from kb.schema import schema
+from kb.subgraph import Edge, Node, Subgraph
+
+# Anything the browser would fetch from another host: script/img/iframe src, link href, CSS url()/@import.
+REMOTE_FETCH = re.compile(r"""(?:\b(?:src|href)\s*=\s*["']?|url\(\s*["']?|@import\s+["']?)(?:https?:)?//""",
+                          re.IGNORECASE)
+
+
+def sample() -> Subgraph:
+    g = Subgraph()
+    g.add_node(Node("firm-midea", "Midea", "Company", "CN",
+                    {"id": "firm-midea", "name": "Midea", "aliases": ["美的"], "sources": ["src-a"]}))
+    g.add_node(Node("firm-kuka", "Kuka", "Company", "DE", {"id": "firm-kuka", "name": "Kuka", "sources": ["src-a"]}))
+    g.add_node(Node("city-foshan", "Foshan", "City", "CN", {"id": "city-foshan", "name": "Foshan", "sources": []}))
+    g.add_node(Node("org-x", "Some Zone", "Organization", None, {"id": "org-x", "name": "Some Zone"}))
+    g.add_edge(Edge("e1", "firm-midea", "firm-kuka", "ACQUIRED", {"since": "2017", "sources": ["src-a", "src-b"]}))
+    g.add_edge(Edge("e2", "firm-midea", "city-foshan", "HEADQUARTERED_IN", {"sources": ["src-b"]}))
+    g.add_edge(Edge("e3", "org-x", "city-foshan", "LOCATED_IN", {"sources": []}))
+    return g
+
+
+def reversed_copy(g: Subgraph) -> Subgraph:
+    """The same graph built in the opposite order, with other element ids (as after a reload)."""
+    copy = Subgraph()
+    for node in reversed(list(g.nodes.values())):
+        copy.add_node(node)
+    for edge in reversed(list(g.edges.values())):
+        copy.add_edge(Edge("other-" + edge.id, edge.start, edge.end, edge.type, edge.properties))
+    return copy
+
+
+def drawn(page: str, kind: str) -> list[dict]:
+    """The nodes or edges handed to vis-network, parsed back from the page."""
+    match = re.search(kind + r" = new vis\.DataSet\((\[.*?\])\);", page)
+    assert match, f"no {kind} DataSet in the page"
+    return json.loads(match.group(1))
+
+
+@pytest.mark.parametrize("presentation", [False, True])
+def test_page_is_self_contained(presentation):
+    page = graph.to_html(sample(), presentation=presentation)
+    remote = REMOTE_FETCH.findall(page)
+    assert remote == [], f"page fetches from other hosts: {remote}"
+    assert "new vis.Network(" in page and "vis-network" in page, "vis-network must be inlined"
+    assert "bootstrap" not in page.lower(), "the CDN-linked Bootstrap must be gone"
+    assert '<script src' not in page and '<link rel="stylesheet" href' not in page, "no external file at all"
+
+
+def test_same_graph_same_page():
+    first = graph.to_html(sample())
+    assert first == graph.to_html(sample())
+    assert first == graph.to_html(reversed_copy(sample())), "row order or element ids changed the page"
+
+
+def test_layout_is_seeded_and_physics_stops():
+    page = graph.to_html(sample())
+    options = json.loads(re.search(r"var options = (\{.*?\});\n", page).group(1))
+    assert options["layout"]["randomSeed"] == graph.LAYOUT_SEED
+    assert options["physics"]["stabilization"]["enabled"] is True
+    assert 'network.once("stabilizationIterationsDone", kbSettle)' in page and "physics: {enabled: false}" in page
+
+
+def test_colours_come_from_the_schema_and_country_is_marked():
+    nodes = {n["id"]: n for n in drawn(graph.to_html(sample()), "nodes")}
+    for node_id, node in sample().nodes.items():
+        assert nodes[node_id]["color"]["background"] == schema().color(node.type), node_id
+    assert nodes["firm-midea"]["shape"] == graph.COUNTRY_MARKS["CN"].shape
+    assert nodes["firm-kuka"]["shape"] == graph.COUNTRY_MARKS["DE"].shape
+    assert nodes["org-x"]["shape"] == graph.OTHER_COUNTRY.shape
+    assert len({n["shape"] for n in nodes.values()}) == 3, "China, Germany and other must look different"
+    assert nodes["firm-midea"]["color"]["border"] != nodes["firm-kuka"]["color"]["border"]
+
+
+def test_tooltips_carry_properties_and_sources():
+    titles = {"src-a": "Foshan yearbook (City of Foshan, 2019)"}
+    page = graph.to_html(sample(), source_titles=titles)
+    nodes = {n["id"]: n for n in drawn(page, "nodes")}
+    edges = {(e["from"], e["to"]): e for e in drawn(page, "edges")}
+    assert "美的" in nodes["firm-midea"]["title"] and "Company" in nodes["firm-midea"]["title"]
+    assert "Foshan yearbook (City of Foshan, 2019)" in nodes["firm-midea"]["title"]
+    acquired = edges[("firm-midea", "firm-kuka")]
+    assert acquired["label"] == "ACQUIRED"
+    assert "since: 2017" in acquired["title"]
+    assert "Foshan yearbook" in acquired["title"] and "src-b" in acquired["title"], "unknown ids stay visible"
+    assert "none recorded" in edges[("org-x", "city-foshan")]["title"]
+
+
+def test_parallel_facts_are_drawn_apart():
+    g = sample()
+    g.add_edge(Edge("e4", "firm-midea", "firm-kuka", "OWNS", {"sources": ["src-a"]}))
+    edges = [e for e in drawn(graph.to_html(g), "edges") if (e["from"], e["to"]) == ("firm-midea", "firm-kuka")]
+    assert sorted(e.get("smooth", {}).get("roundness", 0) for e in edges) == [0, 0.25]
+
+
+def test_presentation_has_larger_labels():
+    normal = json.loads(re.search(r"var options = (\{.*?\});\n", graph.to_html(sample())).group(1))
+    large = json.loads(re.search(r"var options = (\{.*?\});\n", graph.to_html(sample(), presentation=True)).group(1))
+    assert large["nodes"]["font"]["size"] > normal["nodes"]["font"]["size"]
+    assert large["edges"]["font"]["size"] > normal["edges"]["font"]["size"]
+
+
+def test_legend_lists_every_type_with_its_colour():
+    shown = graph.legend()
+    assert shown["types"] == {name: entity.color for name, entity in schema().entities.items()}
+    assert set(shown["countries"]) == {"China", "Germany", "Other or none"}
+
+
+def test_user_text_cannot_break_out_of_the_page():
+    g = Subgraph()
+    g.add_node(Node("x", "</script><script>alert(1)</script>", "City", None, {"id": "x"}))
+    page = graph.to_html(g)
+    assert "<script>alert(1)" not in page
