@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from kb import db
 from kb.schema import ENTITY_LABEL, schema
@@ -43,6 +44,9 @@ class BatchWriter:
     """Buffers records per type and writes each buffer as one transaction when it is full.
 
     All entities are flushed before the first relation is written, so relations find their ends.
+    One background thread commits the batches, one at a time and in order, while the caller reads
+    and validates the next: the Python work overlaps the server's instead of adding to it. At most
+    one batch waits, so memory stays bounded.
     """
 
     def __init__(self, batch_size: int, on_written=lambda n: None):
@@ -52,6 +56,8 @@ class BatchWriter:
         self.relations: dict[str, list] = defaultdict(list)
         self.written: Counter = Counter()
         self._relations_started = False
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-batch-writer")
+        self._pending: Future | None = None
 
     def add(self, record) -> None:
         if isinstance(record, EntityRecord):
@@ -70,10 +76,14 @@ class BatchWriter:
                 self._flush_relations(record.type)
 
     def close(self) -> Counter:
-        for type_name in list(self.entities):
-            self._flush_entities(type_name)
-        for type_name in list(self.relations):
-            self._flush_relations(type_name)
+        try:
+            for type_name in list(self.entities):
+                self._flush_entities(type_name)
+            for type_name in list(self.relations):
+                self._flush_relations(type_name)
+            self._wait()
+        finally:
+            self._committer.shutdown(wait=True)
         return self.written
 
     def _flush_entities(self, type_name: str) -> None:
@@ -85,9 +95,21 @@ class BatchWriter:
     def _flush(self, statement: str, buffers: dict, type_name: str) -> None:
         rows = buffers.pop(type_name, [])
         if rows:
-            db.write_tx(_write_batch, statement, rows)
-            self.written[type_name] += len(rows)
-            self.on_written(len(rows))
+            self._wait()
+            self._pending = self._committer.submit(_commit, statement, type_name, rows)
+
+    def _wait(self) -> None:
+        """Let the batch in flight finish; its error, if any, is raised here."""
+        if self._pending is not None:
+            type_name, count = self._pending.result()
+            self._pending = None
+            self.written[type_name] += count
+            self.on_written(count)
+
+
+def _commit(statement: str, type_name: str, rows: list[dict]) -> tuple[str, int]:
+    db.write_tx(_write_batch, statement, rows)
+    return type_name, len(rows)
 
 
 def _relation_row(record: RelationRecord) -> dict:

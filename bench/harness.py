@@ -1,0 +1,139 @@
+"""What every benchmark shares: sizes, generated data, a fresh server per run, timing and reporting."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kb import config, db, server
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+DATA_ROOT = Path("/tmp/kb-bench-data")
+PORTS = range(7900, 8000)
+SEED = 42
+# (entities, relations, naive sample): the naive loader needs ~1 ms per row, so at 1m it runs
+# on a fixed sample and its rate is reported as measured there.
+SIZES = {
+    "small": {"entities": 2000, "relations": 8000, "naive_sample": 500},
+    "1m": {"entities": 200_000, "relations": 1_000_000, "naive_sample": 5000},
+}
+# The same server settings for every loading path; recorded with the results.
+SERVER_SETTINGS = {"KB_NEO4J_HEAP": "2g", "KB_NEO4J_PAGECACHE": "1g"}
+
+
+def free_port() -> int:
+    """A free port among those the benchmarks may use."""
+    for port in PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+
+
+def dataset(size: str) -> tuple[Path, dict]:
+    """The generated files for a size, generated once per (size, seed) and reused."""
+    from loaders import synthetic
+
+    spec = SIZES[size]
+    folder = DATA_ROOT / f"{size}-seed{SEED}"
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        return folder, json.loads(manifest.read_text())
+    started = time.monotonic()
+    summary = synthetic.generate(spec["entities"], spec["relations"], SEED, folder)
+    summary["generate_seconds"] = round(time.monotonic() - started, 2)
+    manifest.write_text(json.dumps(summary, indent=1))
+    return folder, summary
+
+
+@contextlib.contextmanager
+def fresh_server():
+    """An empty local Neo4j in a temporary home on a free port; stopped and deleted afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    saved = {name: os.environ.get(name) for name in ("KB_HOME", "KB_NEO4J_PORT", "NEO4J_URI", "NEO4J_PASSWORD",
+                                                      *SERVER_SETTINGS)}
+    os.environ.update({"KB_HOME": str(home), "KB_NEO4J_PORT": str(free_port()), **SERVER_SETTINGS})
+    os.environ.pop("NEO4J_URI", None)
+    os.environ.pop("NEO4J_PASSWORD", None)
+    db.close()
+    try:
+        yield home
+    finally:
+        db.close()
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def start_server() -> None:
+    server.start(echo=lambda message: None)
+
+
+def timed(work, *args, **kwargs) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = work(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    ordered = sorted(samples_ms)
+    if len(ordered) == 1:
+        return {"runs": 1, "p50_ms": round(ordered[0], 2), "p95_ms": round(ordered[0], 2)}
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"runs": len(ordered), "p50_ms": round(cuts[49], 2), "p95_ms": round(cuts[94], 2),
+            "max_ms": round(ordered[-1], 2)}
+
+
+def machine() -> dict:
+    """Cores, memory and versions, recorded with every result."""
+    import neo4j
+
+    memory_kb = int(next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")))
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    import importlib.util
+
+    # neo4j-rust-ext installs its codec as neo4j._rust; the driver uses it whenever it is present.
+    rust = "yes" if importlib.util.find_spec("neo4j._rust") else "no"
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gb": round(memory_kb / 1024 ** 2, 1),
+            "python": platform.python_version(), "neo4j_driver": neo4j.__version__, "neo4j_rust_ext": rust,
+            "neo4j_server": "5.26.30 Community (embedded launcher)", "java": java[0] if java else "?",
+            "server_settings": SERVER_SETTINGS}
+
+
+def table(title: str, columns: list[str], rows: list[list]) -> str:
+    """A plain-text table, also valid Markdown."""
+    cells = [[str(c) for c in columns]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = [f"\n{title}", "| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells[1:]]
+    return "\n".join(lines)
+
+
+def save(name: str, size: str, payload: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps({"size": size, "machine": machine(), **payload}, indent=1, ensure_ascii=False))
+    return path
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

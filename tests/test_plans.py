@@ -1,0 +1,55 @@
+"""The interactive queries start from an index (a seek), never from a scan of all nodes or a label."""
+from __future__ import annotations
+
+import pytest
+
+from kb import db, queries, search
+from kb.ddl import SEARCH_INDEX
+
+SCANS = ("AllNodesScan", "NodeByLabelScan", "NodeIndexScan", "DirectedAllRelationshipsScan",
+         "UndirectedAllRelationshipsScan")
+SEEKS = ("NodeUniqueIndexSeek", "NodeIndexSeek", "MultiNodeIndexSeek", "ProcedureCall")
+
+PLANNED = [
+    ("search", search.SEARCH_QUERY, {"index": SEARCH_INDEX, "lucene": "foshan^4", "limit": 50}),
+    ("entity lookup", queries.ENTITY_QUERY, {"id": "city-foshan"}),
+    ("entity relations", queries.ENTITY_RELATIONS_QUERY, {"id": "city-foshan", "limit": 1001}),
+    ("neighbours", queries.NEIGHBOURS_QUERY,
+     {"frontier": ["city-foshan"], "entity_types": None, "relation_types": None, "limit": 650}),
+    ("neighbours, filtered", queries.NEIGHBOURS_QUERY,
+     {"frontier": ["city-foshan"], "entity_types": ["Company"], "relation_types": ["HEADQUARTERED_IN"],
+      "limit": 650}),
+    ("edges among", queries.EDGES_AMONG_QUERY,
+     {"ids": ["city-foshan", "firm-midea"], "relation_types": None, "limit": 40}),
+    ("shortest paths", queries.SHORTEST_PATHS_QUERY % queries.MAX_PATH_HOPS,
+     {"start": "city-foshan", "end": "firm-midea", "limit": 10}),
+]
+
+
+def operators(plan: dict) -> list[str]:
+    """Every operator of the plan tree, without the runtime suffix (NodeIndexSeek@neo4j)."""
+    found = [plan["operatorType"].split("@")[0]]
+    for child in plan.get("children", []):
+        found += operators(child)
+    return found
+
+
+def leaves(plan: dict) -> list[str]:
+    children = plan.get("children", [])
+    if not children:
+        return [plan["operatorType"].split("@")[0]]
+    return [leaf for child in children for leaf in leaves(child)]
+
+
+def explain(query: str, params: dict) -> dict:
+    with db.driver().session(database=db.database()) as session:
+        return session.run("EXPLAIN " + query, params).consume().plan
+
+
+@pytest.mark.parametrize("name, query, params", PLANNED, ids=[p[0] for p in PLANNED])
+def test_plan_seeks_an_index(seeded_db, name, query, params):
+    plan = explain(query, params)
+    used, starts = operators(plan), leaves(plan)
+    scans = [op for op in used if op in SCANS]
+    assert scans == [], f"{name}: plan scans {scans}; leaves {starts}; operators {used}"
+    assert any(op in SEEKS for op in starts), f"{name}: no leaf seeks an index; leaves {starts}"
