@@ -30,10 +30,15 @@ NEIGHBOURS_QUERY = (
     "LIMIT $limit"
 )
 
+# Ties among the outer ring, which the expansion never looked at. A hub's ties are not walked here
+# (its degree alone could cost more than the whole view); ties between two hubs may then be missing.
 EDGES_AMONG_QUERY = (
-    f"MATCH (a:{ENTITY_LABEL})-[r]->(b:{ENTITY_LABEL}) WHERE a.id IN $ids AND b.id IN $ids "
+    f"UNWIND $ring AS ring_id MATCH (a:{ENTITY_LABEL} {{id: ring_id}}) "
+    "WHERE COUNT { (a)--() } <= $max_degree "
+    f"MATCH (a)-[r]-(b:{ENTITY_LABEL}) WHERE b.id IN $ids "
     "AND ($relation_types IS NULL OR type(r) IN $relation_types) "
-    "RETURN elementId(r) AS rid, type(r) AS rtype, a.id AS start, b.id AS end, properties(r) AS rprops "
+    "RETURN elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
+    "properties(r) AS rprops "
     "LIMIT $limit"
 )
 
@@ -64,6 +69,7 @@ DATED_FACTS_QUERY = (
 )
 
 MAX_PATH_HOPS = 6
+HUB_DEGREE = 1000
 
 
 class NotFound(KBError):
@@ -116,10 +122,14 @@ def neighbourhood(entity_id: str, depth: int = 1, entity_types=None, relation_ty
     graph.add_node(Node.from_record(centre[0]["props"], centre[0]["type"]))
     frontier = [entity_id]
     for _ in range(depth):
-        frontier = _expand(graph, frontier, entity_types, relation_types, node_cap)
-        if not frontier or graph.truncated:
+        ring = _expand(graph, frontier, entity_types, relation_types, node_cap)
+        if not ring:
             break
-    _add_edges_among(graph, relation_types)
+        frontier = ring
+        if graph.truncated:
+            break
+    if frontier != [entity_id]:
+        _add_edges_among(graph, frontier, relation_types)
     if graph.truncated:
         graph.note = f"Showing the first {node_cap} entities; the neighbourhood has more (raise the cap or filter)."
     return graph
@@ -145,9 +155,10 @@ def _expand(graph: Subgraph, frontier, entity_types, relation_types, node_cap) -
     return added
 
 
-def _add_edges_among(graph: Subgraph, relation_types) -> None:
-    records = db.read(EDGES_AMONG_QUERY, ids=list(graph.nodes), relation_types=relation_types,
-                      limit=len(graph.nodes) * 20)
+def _add_edges_among(graph: Subgraph, ring: list[str], relation_types) -> None:
+    """Add the ties between the outer ring and the drawn nodes."""
+    records = db.read(EDGES_AMONG_QUERY, ring=ring, ids=list(graph.nodes), relation_types=relation_types,
+                      max_degree=HUB_DEGREE, limit=len(graph.nodes) * 20)
     for r in records:
         graph.add_edge(Edge(r["rid"], r["start"], r["end"], r["rtype"], dict(r["rprops"])))
 

@@ -33,20 +33,40 @@ class Hit:
         return f"{self.name} ({self.type}{country})"
 
 
-def lucene_query(text: str) -> str:
-    """A Lucene query for the folded forms of text: exact terms first, then prefixes and typos."""
-    clauses = []
+def _token_clause(token: str) -> str:
+    """A token as an exact term, and, where long enough, as a prefix and with a typo allowed."""
+    term = LUCENE_SPECIAL.sub(r"\\\1", token)
+    variants = [f"{term}^4"]
+    if not keys.CJK.search(token) and not token.isdigit():
+        if len(token) >= 3:
+            variants.append(f"{term}*^2")
+        if len(token) >= 4:
+            # One edit (a transposition counts as one) catches most typos; two, only in long words,
+            # since each allowed edit multiplies the terms Lucene has to visit.
+            variants.append(f"{term}~{1 if len(token) < 8 else 2}")
+    return "(" + " OR ".join(variants) + ")"
+
+
+def _search_keys(text: str) -> list[str]:
     query_keys = keys.query_keys(text)
     if keys.CJK.search(text):
         # Single pinyin syllables match far too much; the joined form and the characters suffice.
         query_keys = [key for key in query_keys if " " not in key]
-    for token in sorted({t for key in query_keys for t in key.split()}):
-        term = LUCENE_SPECIAL.sub(r"\\\1", token)
-        clauses.append(f"{term}^4")
-        if len(token) >= 3 and not keys.CJK.search(token):
-            clauses.append(f"{term}*^2")
-            clauses.append(f"{term}~")
-    return " OR ".join(clauses)
+    return query_keys
+
+
+def lucene_query(text: str, every_word: bool = True) -> str:
+    """A Lucene query for the folded forms of text.
+
+    every_word: a hit must match each word of some spelling of the text (fast, since common words
+    alone select nothing); otherwise any word may match.
+    """
+    query_keys = _search_keys(text)
+    if every_word:
+        groups = {"(" + " AND ".join(_token_clause(t) for t in key.split()) + ")" for key in query_keys}
+    else:
+        groups = {_token_clause(t) for key in query_keys for t in key.split()}
+    return " OR ".join(sorted(groups))
 
 
 def _closeness(query_keys: list[str], entity_keys: list[str]) -> float:
@@ -87,10 +107,12 @@ def _relevant(rank_key: tuple) -> bool:
 
 def search(text: str, limit: int = 10) -> list[Hit]:
     """Entities matching text, best first."""
-    lucene = lucene_query(text or "")
-    if not lucene:
+    if not lucene_query(text or ""):
         return []
-    records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene, limit=CANDIDATES)
+    records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene_query(text), limit=CANDIDATES)
+    if not records:
+        records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene_query(text, every_word=False),
+                          limit=CANDIDATES)
     query_keys = keys.query_keys(text)
     scored = sorted(((_rank_key(query_keys, r), r) for r in records), key=lambda pair: pair[0])
     return [Hit(r["id"], r["name"], r["type"], r["country"], round(r["score"], 3))

@@ -80,5 +80,6 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
             for record in records(Validator(schema())):
                 writer.add(record)
             report.written = writer.close()
+        ddl.await_search_index()
     report.seconds = time.monotonic() - started
     return report

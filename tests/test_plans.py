@@ -20,7 +20,8 @@ PLANNED = [
      {"frontier": ["city-foshan"], "entity_types": ["Company"], "relation_types": ["HEADQUARTERED_IN"],
       "limit": 650}),
     ("edges among", queries.EDGES_AMONG_QUERY,
-     {"ids": ["city-foshan", "firm-midea"], "relation_types": None, "limit": 40}),
+     {"ring": ["firm-midea"], "ids": ["city-foshan", "firm-midea"], "relation_types": None, "max_degree": 1000,
+      "limit": 40}),
     ("shortest paths", queries.SHORTEST_PATHS_QUERY % queries.MAX_PATH_HOPS,
      {"start": "city-foshan", "end": "firm-midea", "limit": 10}),
 ]
