@@ -33,18 +33,19 @@ class Hit:
         return f"{self.name} ({self.type}{country})"
 
 
-def _token_clause(token: str) -> str:
-    """A token as an exact term, and, where long enough, as a prefix and with a typo allowed."""
+def _token_clause(token: str, loose: bool, last: bool) -> str:
+    """A token as an exact term; when loose, also with a typo allowed and, for the last word (the
+    one still being typed), as a prefix. Prefixes of earlier words would make Lucene visit every
+    term that starts like "co" or "gmbh": that is what makes a search slow on a large graph."""
     term = LUCENE_SPECIAL.sub(r"\\\1", token)
     variants = [f"{term}^4"]
-    if not keys.CJK.search(token) and not token.isdigit():
-        if len(token) >= 3:
+    if loose and not keys.CJK.search(token) and not token.isdigit():
+        if last and len(token) >= 3:
             variants.append(f"{term}*^2")
         if len(token) >= 4:
-            # One edit (a transposition counts as one) catches most typos; two, only in long words,
-            # since each allowed edit multiplies the terms Lucene has to visit.
+            # One edit (a transposition counts as one) catches most typos; two only in long words.
             variants.append(f"{term}~{1 if len(token) < 8 else 2}")
-    return "(" + " OR ".join(variants) + ")"
+    return "(" + " OR ".join(variants) + ")" if len(variants) > 1 else variants[0]
 
 
 def _search_keys(text: str) -> list[str]:
@@ -55,18 +56,21 @@ def _search_keys(text: str) -> list[str]:
     return query_keys
 
 
-def lucene_query(text: str, every_word: bool = True) -> str:
-    """A Lucene query for the folded forms of text.
+SEARCH_STAGES = ("exact", "every_word", "any_word")
 
-    every_word: a hit must match each word of some spelling of the text (fast, since common words
-    alone select nothing); otherwise any word may match.
+
+def lucene_query(text: str, stage: str = "exact") -> str:
+    """A Lucene query for the folded forms of text, at one of the search's stages.
+
+    exact: every word of some spelling, as typed; every_word: the same words, allowing typos and
+    a prefix for the last word; any_word: any one of those words.
     """
-    query_keys = _search_keys(text)
-    if every_word:
-        groups = {"(" + " AND ".join(_token_clause(t) for t in key.split()) + ")" for key in query_keys}
-    else:
-        groups = {_token_clause(t) for key in query_keys for t in key.split()}
-    return " OR ".join(sorted(groups))
+    clauses = []
+    for key in _search_keys(text):
+        words = key.split()
+        terms = [_token_clause(w, stage != "exact", i == len(words) - 1) for i, w in enumerate(words)]
+        clauses += terms if stage == "any_word" else ["(" + " AND ".join(terms) + ")"]
+    return " OR ".join(sorted(set(clauses)))
 
 
 def _closeness(query_keys: list[str], entity_keys: list[str]) -> float:
@@ -107,12 +111,15 @@ def _relevant(rank_key: tuple) -> bool:
 
 def search(text: str, limit: int = 10) -> list[Hit]:
     """Entities matching text, best first."""
-    if not lucene_query(text or ""):
-        return []
-    records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene_query(text), limit=CANDIDATES)
-    if not records:
-        records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene_query(text, every_word=False),
-                          limit=CANDIDATES)
+    records = []
+    # Cheap, strict queries first: the looser ones run only when the stricter found nothing.
+    for stage in SEARCH_STAGES:
+        lucene = lucene_query(text or "", stage)
+        if not lucene:
+            return []
+        records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene, limit=CANDIDATES)
+        if records:
+            break
     query_keys = keys.query_keys(text)
     scored = sorted(((_rank_key(query_keys, r), r) for r in records), key=lambda pair: pair[0])
     return [Hit(r["id"], r["name"], r["type"], r["country"], round(r["score"], 3))

@@ -109,3 +109,14 @@ def test_every_command_has_help():
                     "generate", "demo"]:
         result = kb(*command.split(), "--help")
         assert result.exit_code == 0 and "Usage:" in result.output, command
+
+
+def test_generate_writes_a_graph_that_loads(empty_db, tmp_path):
+    out = tmp_path / "synthetic"
+    made = kb("generate", "--entities", 300, "--relations", 1200, "--seed", 3, "--out", out)
+    assert made.exit_code == 0 and "300 entities and 1200 relations" in made.output
+    assert kb("load", out).exit_code == 0
+    counts = stats()
+    assert (sum(counts["entities"].values()), sum(counts["relations"].values())) == (300, 1200)
+    too_small = CliRunner().invoke(main, ["generate", "--entities", "150", "--relations", "500", "--out", str(out)])
+    assert too_small.exit_code == 2 and "at least 200" in too_small.output
