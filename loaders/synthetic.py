@@ -220,7 +220,7 @@ def _plan(entities: int, seed: int) -> Plan:
         counts[type_name] = max(2, int(rest * share))
     counts["Company"] += entities - sum(counts.values())   # rounding goes to the firms
     if counts["Company"] < len(HUB_COMPANIES) + JV_EVERY:
-        raise ValueError(f"entities={entities} is too small for the domain's shape; use at least 200")
+        raise ValueError(f"entities={entities} is too small for the domain's shape; use at least 100")
     plan = Plan(seed, counts, {name: prefix for name, prefix, _ in ENTITY_SHARES})
     for region in range(counts["Region"]):
         plan.regions_by_country.setdefault(plan.region_country(region), []).append(region)

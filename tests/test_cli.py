@@ -118,5 +118,5 @@ def test_generate_writes_a_graph_that_loads(empty_db, tmp_path):
     assert kb("load", out).exit_code == 0
     counts = stats()
     assert (sum(counts["entities"].values()), sum(counts["relations"].values())) == (300, 1200)
-    too_small = CliRunner().invoke(main, ["generate", "--entities", "150", "--relations", "500", "--out", str(out)])
-    assert too_small.exit_code == 2 and "at least 200" in too_small.output
+    too_small = CliRunner().invoke(main, ["generate", "--entities", "50", "--out", str(out)])
+    assert too_small.exit_code == 2 and "50 is not in the range x>=100" in too_small.output
