@@ -133,7 +133,13 @@ def start(echo=print) -> Status:
     process = _spawn(password)
     pid_file().write_text(f"{process.pid}\n")
     echo(f"Starting Neo4j at {conn.uri} (data in {data_dir()})...")
-    return _wait_until_ready(conn, password, process, log_offset)
+    try:
+        return _wait_until_ready(conn, password, process, log_offset)
+    except BaseException:
+        # A start that fails for any reason (even Ctrl-C) leaves no server behind.
+        _terminate(process.pid)
+        pid_file().unlink(missing_ok=True)
+        raise
 
 
 def _spawn(password: str) -> subprocess.Popen:
@@ -170,7 +176,6 @@ def _wait_until_ready(conn, password, process, log_offset: int) -> Status:
         if version:
             return Status(True, conn.uri, process.pid, version)
         time.sleep(0.3)
-    _terminate(process.pid)
     raise ServerError(f"Neo4j did not answer on {conn.uri} within {config.setting('startup_timeout')} s. "
                       f"Last lines of {log_file()}:\n{_log_tail()}")
 
