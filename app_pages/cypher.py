@@ -4,6 +4,7 @@ import re
 
 import streamlit as st
 
+from kb import tabular
 from kb.errors import QueryRefused, QueryTimeout
 from kb.saved_queries import SAVED_QUERIES
 from app_pages import cached, widgets
@@ -60,9 +61,9 @@ if result.truncated:
 st.caption(f"{len(result.rows)} row(s)")
 st.dataframe(widgets.table(result.columns, result.rows), hide_index=True)
 left, right = st.columns(2)
-left.download_button("Rows as CSV", widgets.to_csv(result.columns, result.rows), file_name="query.csv",
+left.download_button("Rows as CSV", tabular.to_csv(result.columns, result.rows), file_name="query.csv",
                      mime="text/csv", on_click="ignore")
-right.download_button("Rows as JSON", widgets.to_json([dict(zip(result.columns, row)) for row in result.rows]),
+right.download_button("Rows as JSON", tabular.to_json(tabular.records(result.columns, result.rows)),
                       file_name="query.json", mime="application/json", on_click="ignore")
 if result.graph.nodes:
     widgets.draw(result.graph, "query-graph")

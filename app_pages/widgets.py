@@ -2,14 +2,12 @@
 fact table and downloads."""
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import json
 
 import streamlit as st
 
 from kb import graph as kb_graph
+from kb import tabular
 from kb.subgraph import Subgraph
 from app_pages import cached
 
@@ -75,35 +73,18 @@ def facts_table(graph: Subgraph, name: str) -> None:
     rows = graph.facts()
     st.dataframe(rows, hide_index=True)
     left, right = st.columns(2)
-    left.download_button("Facts as CSV", to_csv(list(rows[0]) if rows else [], [list(r.values()) for r in rows]),
+    left.download_button("Facts as CSV", tabular.to_csv(list(rows[0]) if rows else [], [list(r.values()) for r in rows]),
                          file_name=f"{name}.csv", mime="text/csv", key=f"{name}-csv", on_click="ignore")
     right.download_button("Subgraph as JSON", subgraph_json(graph), file_name=f"{name}.json",
                           mime="application/json", key=f"{name}-json", on_click="ignore")
 
 
-def _flat(value):
-    # Tables and CSV cells hold scalars; nested lists and maps are shown as JSON.
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
-
-
 def table(columns: list, rows: list) -> list[dict]:
-    return [dict(zip(columns, map(_flat, row))) for row in rows]
-
-
-def to_csv(columns: list, rows: list) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    writer.writerows([_flat(value) for value in row] for row in rows)
-    return buffer.getvalue()
-
-
-def to_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return tabular.records(columns, [map(tabular.cell, row) for row in rows])
 
 
 def subgraph_json(graph: Subgraph) -> str:
-    return to_json({"nodes": [dataclasses.asdict(n) for n in graph.nodes.values()],
+    return tabular.to_json({"nodes": [dataclasses.asdict(n) for n in graph.nodes.values()],
                     "edges": [dataclasses.asdict(e) for e in graph.edges.values()], "truncated": graph.truncated})
 
 

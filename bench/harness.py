@@ -137,3 +137,26 @@ def save(name: str, size: str, payload: dict) -> Path:
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def run_alone(name: str, run, report, figures: str) -> int:
+    """A benchmark's own command line: load the size's graph with our loader, run, print, save.
+
+    run(size, folder) -> payload; figures names the payload entry that must not be empty.
+    """
+    import argparse
+
+    from loaders import csv as csv_loader
+    from loaders import pipeline
+
+    parser = argparse.ArgumentParser(description=f"The {name} benchmark on a loaded synthetic graph.")
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    size = parser.parse_args().size
+    folder, _ = dataset(size)
+    with fresh_server():
+        start_server()
+        pipeline.load(csv_loader.reader([folder]), show_progress=False)
+        payload = run(size, folder)
+    print(report(payload))
+    save(name, size, payload)
+    return 0 if payload[figures] else 1

@@ -5,7 +5,6 @@ Usage: python bench/queries.py --size small|1m   (loads the size's files with ou
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
@@ -122,19 +121,7 @@ def report(payload: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(harness.SIZES), default="small")
-    args = parser.parse_args()
-    folder, _ = harness.dataset(args.size)
-    from loaders import csv as csv_loader, pipeline
-
-    with harness.fresh_server():
-        harness.start_server()
-        pipeline.load(csv_loader.reader([folder]), show_progress=False)
-        payload = run(args.size, folder)
-    print(report(payload))
-    harness.save("queries", args.size, payload)
-    return 0 if payload["timings"] else 1
+    return harness.run_alone("queries", run, report, "timings")
 
 
 if __name__ == "__main__":

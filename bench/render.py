@@ -5,7 +5,6 @@ the HTML is timed. Usage: python bench/render.py --size small|1m
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,9 @@ RUNS = {"small": 5, "1m": 20}
 HUB = "city-0"
 
 
-def run(size: str) -> dict:
+def run(size: str, folder: Path) -> dict:
+    """Build the HTML of ever larger neighbourhoods of a hub (folder is unused: every benchmark's
+    run takes the size and the files, and this one needs only the loaded graph)."""
     results = {}
     for count in NODE_COUNTS:
         subgraph = queries.neighbourhood(HUB, 3, node_cap=count)
@@ -44,19 +45,7 @@ def report(payload: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(harness.SIZES), default="small")
-    args = parser.parse_args()
-    folder, _ = harness.dataset(args.size)
-    from loaders import csv as csv_loader, pipeline
-
-    with harness.fresh_server():
-        harness.start_server()
-        pipeline.load(csv_loader.reader([folder]), show_progress=False)
-        payload = run(args.size)
-    print(report(payload))
-    harness.save("render", args.size, payload)
-    return 0 if payload["renders"] else 1
+    return harness.run_alone("render", run, report, "renders")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def main() -> int:
         try:
             for name, module in (("queries", queries), ("render", render)):
                 try:
-                    payload = module.run(args.size, folder) if module is queries else module.run(args.size)
+                    payload = module.run(args.size, folder)
                 except Exception as error:  # report, and let the other benchmark run
                     harness.say(f"{name} failed: {error!r}")
                     failed.append(name)

@@ -1,9 +1,7 @@
 """The `kb` command: run the server, load and validate data, search, query, count and export."""
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 import os
 import sys
@@ -11,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from kb import config
+from kb import config, tabular
 from kb.errors import KBError
 
 
@@ -147,24 +145,11 @@ def query(cypher, query_file, params, fmt, timeout, max_rows):
 
 def _print_result(result, fmt: str) -> None:
     if fmt == "json":
-        rows = [dict(zip(result.columns, row)) for row in result.rows]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(tabular.to_json(tabular.records(result.columns, result.rows)))
     elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(result.columns)
-        writer.writerows([[_text(v) for v in row] for row in result.rows])
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(tabular.to_csv(result.columns, result.rows), nl=False)
     else:
-        _print_table(result.columns, [[_text(v) for v in row] for row in result.rows])
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        _print_table(result.columns, [["" if v is None else tabular.cell(v) for v in row] for row in result.rows])
 
 
 def _print_table(columns, rows) -> None:

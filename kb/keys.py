@@ -53,5 +53,5 @@ def keys_for(*names: str) -> list[str]:
 
 
 def query_keys(text: str) -> list[str]:
-    """The folded forms of a user's search text, most literal first."""
+    """The folded forms of a user's search text: the same folding as the entities' keys."""
     return keys_for(text)

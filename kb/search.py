@@ -48,25 +48,25 @@ def _token_clause(token: str, loose: bool, last: bool) -> str:
     return "(" + " OR ".join(variants) + ")" if len(variants) > 1 else variants[0]
 
 
-def _search_keys(text: str) -> list[str]:
-    query_keys = keys.query_keys(text)
+def _lucene_keys(text: str, query_keys: list[str]) -> list[str]:
+    """The keys worth asking Lucene for."""
     if keys.CJK.search(text):
         # Single pinyin syllables match far too much; the joined form and the characters suffice.
-        query_keys = [key for key in query_keys if " " not in key]
+        return [key for key in query_keys if " " not in key]
     return query_keys
 
 
 SEARCH_STAGES = ("exact", "every_word", "any_word")
 
 
-def lucene_query(text: str, stage: str = "exact") -> str:
-    """A Lucene query for the folded forms of text, at one of the search's stages.
+def lucene_query(lucene_keys: list[str], stage: str = "exact") -> str:
+    """A Lucene query for the folded forms of a text, at one of the search's stages.
 
     exact: every word of some spelling, as typed; every_word: the same words, allowing typos and
     a prefix for the last word; any_word: any one of those words.
     """
     clauses = []
-    for key in _search_keys(text):
+    for key in lucene_keys:
         words = key.split()
         terms = [_token_clause(w, stage != "exact", i == len(words) - 1) for i, w in enumerate(words)]
         clauses += terms if stage == "any_word" else ["(" + " AND ".join(terms) + ")"]
@@ -111,16 +111,17 @@ def _relevant(rank_key: tuple) -> bool:
 
 def search(text: str, limit: int = 10) -> list[Hit]:
     """Entities matching text, best first."""
+    query_keys = keys.query_keys(text or "")
+    lucene_keys = _lucene_keys(text or "", query_keys)
+    if not lucene_keys:
+        return []
     records = []
     # Cheap, strict queries first: the looser ones run only when the stricter found nothing.
     for stage in SEARCH_STAGES:
-        lucene = lucene_query(text or "", stage)
-        if not lucene:
-            return []
-        records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene, limit=CANDIDATES)
+        records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene_query(lucene_keys, stage),
+                          limit=CANDIDATES)
         if records:
             break
-    query_keys = keys.query_keys(text)
     scored = sorted(((_rank_key(query_keys, r), r) for r in records), key=lambda pair: pair[0])
     return [Hit(r["id"], r["name"], r["type"], r["country"], round(r["score"], 3))
             for rank, r in scored if _relevant(rank)][:limit]

@@ -87,13 +87,19 @@ class Validator:
             if self.types.get(source_id) != "Source":
                 self._deferred_sources.setdefault(source_id, origin)
 
+    def _type(self, lookup, type_name, origin: str):
+        """The schema's type of that name, or None after recording that there is none."""
+        try:
+            return lookup(str(type_name))
+        except SchemaError as error:
+            self.problem(origin, "type", str(error))
+            return None
+
     def entity(self, type_name, raw: dict, origin: str) -> EntityRecord | None:
         """A checked entity record, or None after recording its problems."""
         self.entity_count += 1
-        try:
-            entity_type = self.schema.entity(str(type_name))
-        except SchemaError as error:
-            self.problem(origin, "type", str(error))
+        entity_type = self._type(self.schema.entity, type_name, origin)
+        if entity_type is None:
             return None
         props = self._properties(entity_type.properties, raw, origin)
         if props is None:
@@ -110,10 +116,8 @@ class Validator:
     def relation(self, type_name, start, end, raw: dict, origin: str) -> RelationRecord | None:
         """A checked relation record, or None after recording its problems."""
         self.relation_count += 1
-        try:
-            relation_type = self.schema.relation(str(type_name))
-        except SchemaError as error:
-            self.problem(origin, "type", str(error))
+        relation_type = self._type(self.schema.relation, type_name, origin)
+        if relation_type is None:
             return None
         props = self._properties(relation_type.properties, raw, origin)
         ends_ok = True

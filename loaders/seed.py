@@ -66,17 +66,24 @@ def _records(path: Path, document: dict, key: str):
 def reader(paths) -> RecordSource:
     """A record source over the seed files: all entities of all files first, then all relations."""
     files = seed_files(paths)
+    parsed: dict[Path, dict] = {}
+
+    def document(path: Path) -> dict:
+        # Seed files are small: parse each once, so both phases and both passes read the same text.
+        if path not in parsed:
+            parsed[path] = _parse(path)
+        return parsed[path]
 
     def entities(validator: Validator):
         for path in files:
-            for origin, fields in _records(path, _parse(path), "entities"):
+            for origin, fields in _records(path, document(path), "entities"):
                 record = validator.entity(fields.pop("type", None), fields, origin)
                 if record:
                     yield record
 
     def relations(validator: Validator):
         for path in files:
-            for origin, fields in _records(path, _parse(path), "relations"):
+            for origin, fields in _records(path, document(path), "relations"):
                 record = validator.relation(fields.pop("type", None), fields.pop("from", None),
                                             fields.pop("to", None), fields, origin)
                 if record:
