@@ -5,6 +5,9 @@ from kb import db
 from kb.schema import ENTITY_LABEL, schema
 
 SEARCH_INDEX = "entity_search"
+# Only the computed search text is indexed: it already holds every folded spelling of the name and
+# the aliases, so indexing those too would double Lucene's work on every load and every typo query.
+SEARCH_PROPERTIES = ["search_text"]
 
 
 def statements() -> list[str]:
@@ -14,8 +17,8 @@ def statements() -> list[str]:
         found.append(f"CREATE CONSTRAINT {name.lower()}_id IF NOT EXISTS FOR (n:`{name}`) REQUIRE n.id IS UNIQUE")
     # Eventually consistent: Lucene updates leave the commit path (large loads commit faster);
     # loaders wait for the refresh at the end, so a load's entities are searchable when it returns.
-    found.append(f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) "
-                 "ON EACH [n.name, n.aliases, n.search_text] "
+    indexed = ", ".join(f"n.`{name}`" for name in SEARCH_PROPERTIES)
+    found.append(f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON EACH [{indexed}] "
                  "OPTIONS {indexConfig: {`fulltext.eventually_consistent`: true}}")
     return found
 
@@ -27,7 +30,16 @@ def await_search_index() -> None:
 
 def init(wait_seconds: int = 300) -> int:
     """Create every constraint and index that is missing and wait until they are online."""
+    _drop_outdated_search_index()
     for statement in statements():
         db.write(statement)
     db.write("CALL db.awaitIndexes($seconds)", seconds=wait_seconds)
     return len(statements())
+
+
+def _drop_outdated_search_index() -> None:
+    """A database made by an earlier version indexed other properties; its index is rebuilt."""
+    found = db.read("SHOW FULLTEXT INDEXES YIELD name, properties WHERE name = $name RETURN properties",
+                    name=SEARCH_INDEX)
+    if found and sorted(found[0]["properties"]) != sorted(SEARCH_PROPERTIES):
+        db.write(f"DROP INDEX {SEARCH_INDEX}")
