@@ -6,6 +6,7 @@ toneless pinyin (joined and spaced), so 哥廷根 also yields getinggen.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -26,7 +27,9 @@ def _normalise(text: str) -> str:
     return SEPARATORS.sub(" ", text.casefold()).strip()
 
 
-def _variants(text: str) -> set[str]:
+# Names repeat across a large input (many people share a name): fold each distinct one once.
+@functools.lru_cache(maxsize=1 << 16)
+def _variants(text: str) -> frozenset[str]:
     folded = _normalise(text.replace("ß", "ss").replace("ẞ", "ss"))
     german = folded
     for umlaut, replacement in GERMAN_TRANSLITERATION.items():
@@ -36,7 +39,7 @@ def _variants(text: str) -> set[str]:
         syllables = [s for s in lazy_pinyin(text) if s.strip()]
         spaced = _normalise(" ".join(syllables))
         variants |= {text.strip(), spaced, spaced.replace(" ", "")}
-    return {v for v in variants if v}
+    return frozenset(v for v in variants if v)
 
 
 def keys_for(*names: str) -> list[str]:

@@ -134,6 +134,8 @@ def schema() -> Schema:
     return parse(document or {})
 
 
+# A large input repeats the same few thousand dates; each is checked once.
+@functools.lru_cache(maxsize=1 << 14)
 def check_date(text: str) -> str:
     """An ISO date at year, month or day precision, returned as given; ValueError otherwise."""
     match = DATE_PATTERN.match(text)
@@ -151,7 +153,7 @@ def coerce(prop: Property, value):
     """The value converted to the property's type; ValueError says why it cannot be."""
     if prop.type == "string[]":
         if isinstance(value, str):
-            value = [value]
+            return [value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int, float)) for v in value):
             raise ValueError(f"expected a list of strings, got {value!r}")
         return [str(v) for v in value]

@@ -145,8 +145,9 @@ def _rows(file: CsvFile, validator: Validator):
         with _open(file.path) as handle:
             reader = csv.reader(handle)
             next(reader, None)
+            where = f"{file.path} line "
             for row in reader:
-                origin = f"{file.path} line {reader.line_num}"
+                origin = where + str(reader.line_num)
                 if not row:
                     continue
                 if len(row) < width:
