@@ -28,7 +28,7 @@ def _normalise(text: str) -> str:
 
 
 # Names repeat across a large input (many people share a name): fold each distinct one once.
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)
 def _variants(text: str) -> frozenset[str]:
     folded = _normalise(text.replace("ß", "ss").replace("ẞ", "ss"))
     german = folded

@@ -10,10 +10,12 @@ from loaders.records import EntityRecord, RelationRecord, with_search_keys
 
 
 def entity_statement(type_name: str) -> str:
-    """MERGE a batch of entities of one type on their id; the record's properties replace the stored ones."""
+    """MERGE a batch of entities of one type on their id; the record's properties replace the stored ones.
+
+    Each row is the entity's property map. Both labels are in the pattern, so a new node is created
+    with them at once; validation has already refused an id stored under another type."""
     label = schema().entity(type_name).name
-    return (f"UNWIND $rows AS row MERGE (n:{ENTITY_LABEL} {{id: row.id}}) "
-            f"SET n = row.props, n:`{label}`")
+    return f"UNWIND $rows AS row MERGE (n:{ENTITY_LABEL}:`{label}` {{id: row.id}}) SET n = row"
 
 
 def relation_statement(type_name: str) -> str:
@@ -62,7 +64,7 @@ class BatchWriter:
     def add(self, record) -> None:
         if isinstance(record, EntityRecord):
             buffer = self.entities[record.type]
-            buffer.append({"id": record.id, "props": with_search_keys(record.props)})
+            buffer.append(with_search_keys(record.props))
             if len(buffer) >= self.batch_size:
                 self._flush_entities(record.type)
         else:
