@@ -27,6 +27,11 @@ def neighbourhood(entity_id: str, depth: int, entity_types: tuple, relation_type
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def entity_node(entity_id: str):
+    return queries.entity_node(entity_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def entity(entity_id: str):
     return queries.entity(entity_id)
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from kb import graph as kb_graph
 from kb import tabular
+from kb.queries import NotFound
 from kb.subgraph import Subgraph
 from app_pages import cached
 
@@ -35,6 +36,8 @@ def pick_entity(label: str, key: str, deep_link_id: str | None = None) -> str | 
     """A search box and its hits; the chosen entity's id (or the deep-linked id while nothing is typed)."""
     text = st.text_input(label, key=f"{key}-text", placeholder="Any spelling: Goettingen, Göttingen, 哥廷根, Kuka ...")
     if not text.strip():
+        if deep_link_id:
+            _show_linked(deep_link_id)
         return deep_link_id
     hits = cached.search(text)
     if not hits:
@@ -42,6 +45,16 @@ def pick_entity(label: str, key: str, deep_link_id: str | None = None) -> str | 
         return None
     choice = st.selectbox(f"{label}: matches", hits, format_func=lambda hit: hit.label(), key=f"{key}-hit")
     return choice.id
+
+
+def _show_linked(entity_id: str) -> None:
+    """Name the entity a link chose, so the empty box does not hide what is shown."""
+    try:
+        node = cached.entity_node(entity_id)
+    except NotFound:
+        return  # the page itself says that the id is unknown
+    country = f", {node.country}" if node.country else ""
+    st.caption(f"From the link: {node.name} ({node.type}{country}). Type to choose another.")
 
 
 def legend() -> None:

@@ -84,12 +84,17 @@ class EntityView:
     truncated: bool
 
 
-def entity(entity_id: str, limit: int = 1000) -> EntityView:
-    """An entity with every relation in and out (up to limit), each with its other end."""
+def entity_node(entity_id: str) -> Node:
+    """The entity itself, without its relations."""
     found = db.read(ENTITY_QUERY, id=entity_id)
     if not found:
         raise NotFound(f"No entity has the id {entity_id!r}.")
-    node = Node.from_record(found[0]["props"], found[0]["type"])
+    return Node.from_record(found[0]["props"], found[0]["type"])
+
+
+def entity(entity_id: str, limit: int = 1000) -> EntityView:
+    """An entity with every relation in and out (up to limit), each with its other end."""
+    node = entity_node(entity_id)
     outgoing, incoming = [], []
     records = db.read(ENTITY_RELATIONS_QUERY, id=entity_id, limit=limit + 1)
     for r in records[:limit]:

@@ -143,6 +143,9 @@ def test_path_goettingen_to_midea(seeded_db):
 def test_paths_deep_link(seeded_db):
     at = open_page("paths", **{"from": "city-goettingen", "to": "firm-midea"})
     assert "shortest path(s)" in at.subheader[0].value
+    linked = [c.value for c in at.caption if c.value.startswith("From the link:")]
+    assert linked == ["From the link: Göttingen (City, DE). Type to choose another.",
+                      "From the link: Midea (Company, CN). Type to choose another."], linked
 
 
 def test_cypher_refuses_a_write(seeded_db):
