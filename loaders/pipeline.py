@@ -12,16 +12,16 @@ from tqdm import tqdm
 from kb import config, ddl
 from kb.schema import schema
 from loaders.records import Validator
-from loaders.writer import BatchWriter, stored_types
-
+from loaders.spool import Spool
+from loaders.writer import BatchWriter, prepared, stored_types
 
 
 @dataclass(frozen=True)
 class RecordSource:
     """An input read in two phases, entities then relations, so relations always find their ends.
 
-    Each phase reads the input from the start each time it is called (once to validate, once to
-    write), so that large files stream instead of sitting in memory.
+    Each phase yields records as it reads them, so that large files stream instead of sitting in
+    memory.
     """
     entities: Callable[[Validator], Iterable]
     relations: Callable[[Validator], Iterable]
@@ -65,21 +65,27 @@ def _progress(total: int, description: str, show: bool | None):
 
 def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = None,
          show_progress: bool | None = None) -> LoadReport:
-    """Validate every record (raising InvalidRecord, with nothing written), then write them all."""
+    """Validate every record (raising InvalidRecord, with nothing written), then write them all.
+
+    The input is read once: the checked rows wait in a spool on disk until the whole input has
+    passed, then go to the database in batches.
+    """
     started = time.monotonic()
     validator = Validator(schema())
-    for _ in records(validator):
-        pass
-    validator.finish(stored_types)
-    report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
-    if not dry_run:
-        ddl.init()
-        total = validator.entity_count + validator.relation_count
-        with _progress(total, "Loading", show_progress) as bar:
-            writer = BatchWriter(batch_size or config.setting("batch_size"), bar.update)
-            for record in records(Validator(schema())):
-                writer.add(record)
-            report.written = writer.close()
-        ddl.await_search_index()
+    with Spool() as spool:
+        for record in records(validator):
+            if not dry_run:
+                spool.add(prepared(record))
+        validator.finish(stored_types)
+        report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
+        if not dry_run:
+            ddl.init()
+            total = validator.entity_count + validator.relation_count
+            with _progress(total, "Loading", show_progress) as bar:
+                writer = BatchWriter(batch_size or config.setting("batch_size"), bar.update)
+                for item in spool:
+                    writer.add(item)
+                report.written = writer.close()
+            ddl.await_search_index()
     report.seconds = time.monotonic() - started
     return report

@@ -69,7 +69,7 @@ def reader(paths) -> RecordSource:
     parsed: dict[Path, dict] = {}
 
     def document(path: Path) -> dict:
-        # Seed files are small: parse each once, so both phases and both passes read the same text.
+        # Seed files are small: parse each once, for the entity phase and the relation phase.
         if path not in parsed:
             parsed[path] = _parse(path)
         return parsed[path]

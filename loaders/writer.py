@@ -61,21 +61,24 @@ class BatchWriter:
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-batch-writer")
         self._pending: Future | None = None
 
-    def add(self, record) -> None:
-        if isinstance(record, EntityRecord):
-            buffer = self.entities[record.type]
-            buffer.append(with_search_keys(record.props))
+    def add(self, item: tuple) -> None:
+        """Buffer one prepared row (see prepared) and write its buffer once it is full."""
+        is_entity, type_name, row = item
+        if is_entity:
+            buffer = self.entities[type_name]
+            # Folded here, not at validation: the write pass waits on the server and has CPU to spare.
+            buffer.append(with_search_keys(row))
             if len(buffer) >= self.batch_size:
-                self._flush_entities(record.type)
+                self._flush_entities(type_name)
         else:
             if not self._relations_started:
-                for type_name in list(self.entities):
-                    self._flush_entities(type_name)
+                for entity_type in list(self.entities):
+                    self._flush_entities(entity_type)
                 self._relations_started = True
-            buffer = self.relations[record.type]
-            buffer.append(_relation_row(record))
+            buffer = self.relations[type_name]
+            buffer.append(row)
             if len(buffer) >= self.batch_size:
-                self._flush_relations(record.type)
+                self._flush_relations(type_name)
 
     def close(self) -> Counter:
         try:
@@ -114,5 +117,8 @@ def _commit(statement: str, type_name: str, rows: list[dict]) -> tuple[str, int]
     return type_name, len(rows)
 
 
-def _relation_row(record: RelationRecord) -> dict:
-    return {"start": record.start, "end": record.end, "key": record.key, "props": record.props}
+def prepared(record: EntityRecord | RelationRecord) -> tuple[bool, str, dict]:
+    """(is_entity, type, row): what the writer needs of a checked record, without its origin."""
+    if isinstance(record, EntityRecord):
+        return True, record.type, record.props
+    return False, record.type, {"start": record.start, "end": record.end, "key": record.key, "props": record.props}

@@ -175,6 +175,23 @@ def test_csv_loads_and_reloads_idempotently(seeded_db, tmp_path):
     assert city["a"] == ["Xantum", "Castra Vetera"] and "castra vetera" in city["k"]
 
 
+def test_input_is_read_once_and_written_from_what_was_checked(seeded_db, tmp_path):
+    write(tmp_path, "nodes.csv", GOOD_NODES)
+    write(tmp_path, "relationships.csv", GOOD_RELATIONSHIPS)
+    source, calls = by_path.reader_for([tmp_path]), []
+
+    def counted(phase):
+        def read(validator):
+            calls.append(phase.__name__)
+            return phase(validator)
+        return read
+
+    base_nodes, base_relations = graph_counts()
+    pipeline.load(pipeline.RecordSource(counted(source.entities), counted(source.relations)), show_progress=False)
+    assert calls == ["entities", "relations"]
+    assert graph_counts() == (base_nodes + 3, base_relations + 1)
+
+
 def test_csv_may_refer_to_stored_entities(seeded_db, tmp_path):
     write(tmp_path, "relationships.csv", ":START_ID,:END_ID,:TYPE,sources:string[]\n"
                                          "firm-kuka,city-foshan,COOPERATES_WITH,src-reference\n")

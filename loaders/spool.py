@@ -1,0 +1,47 @@
+"""Checked rows kept on disk between a load's validation pass and its write pass."""
+from __future__ import annotations
+
+import pickle
+import struct
+import tempfile
+
+CHUNK_ROWS = 5000
+LENGTH = struct.Struct("<Q")
+
+
+class Spool:
+    """A temporary file that items are appended to, then read back in order, a chunk at a time.
+
+    The validation pass leaves each checked, converted row here, so the write pass neither reads
+    nor checks nor folds the input a second time (that work would compete with the server for the
+    CPU), while a large load still streams through disk instead of sitting in memory.
+    """
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile(prefix="kb-load-")
+        self._chunk: list = []
+
+    def add(self, item) -> None:
+        self._chunk.append(item)
+        if len(self._chunk) >= CHUNK_ROWS:
+            self._dump()
+
+    def __iter__(self):
+        self._dump()
+        self._file.seek(0)
+        # Each chunk is read whole, then unpickled from memory: pickle.load on the file itself
+        # would make a read call per object.
+        while header := self._file.read(LENGTH.size):
+            yield from pickle.loads(self._file.read(LENGTH.unpack(header)[0]))
+
+    def _dump(self) -> None:
+        if self._chunk:
+            data = pickle.dumps(self._chunk, protocol=pickle.HIGHEST_PROTOCOL)
+            self._file.write(LENGTH.pack(len(data)) + data)
+            self._chunk = []
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
