@@ -13,8 +13,9 @@ class Spool:
     """A temporary file that items are appended to, then read back in order, a chunk at a time.
 
     The validation pass leaves each checked, converted row here, so the write pass neither reads
-    nor checks nor folds the input a second time (that work would compete with the server for the
-    CPU), while a large load still streams through disk instead of sitting in memory.
+    nor checks the input a second time (that work would compete with the server for the CPU, and
+    a file edited in between would be written unchecked), while a large load still streams
+    through disk instead of sitting in memory.
     """
 
     def __init__(self):
