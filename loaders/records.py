@@ -168,10 +168,8 @@ class Validator:
 
     def _check_stored_conflicts(self, stored_types) -> None:
         """An input id already stored under another type would break the one-id-one-entity rule."""
-        ids = list(self.types)
-        for start in range(0, len(ids), 50000):
-            chunk = ids[start:start + 50000]
-            for entity_id, stored_type in stored_types(chunk).items():
-                if stored_type != self.types[entity_id]:
-                    self.problem(self._first_seen[entity_id], "type",
-                                 f"id {entity_id!r} is already stored as a {stored_type}, not a {self.types[entity_id]}")
+        # stored_types asks the database in chunks of its own.
+        for entity_id, stored_type in stored_types(list(self.types)).items():
+            if stored_type != self.types[entity_id]:
+                self.problem(self._first_seen[entity_id], "type",
+                             f"id {entity_id!r} is already stored as a {stored_type}, not a {self.types[entity_id]}")

@@ -46,9 +46,9 @@ class BatchWriter:
     """Buffers records per type and writes each buffer as one transaction when it is full.
 
     All entities are flushed before the first relation is written, so relations find their ends.
-    One background thread commits the batches, one at a time and in order, while the caller reads
-    and validates the next: the Python work overlaps the server's instead of adding to it. At most
-    one batch waits, so memory stays bounded.
+    One background thread commits the batches, one at a time and in order, while the caller fills
+    the next: the Python work overlaps the server's instead of adding to it. At most one batch
+    waits, so memory stays bounded.
     """
 
     def __init__(self, batch_size: int, on_written=lambda n: None):
