@@ -18,6 +18,8 @@ DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 # Computed at load time, never given in input; the loaders add them.
 COMPUTED_PROPERTIES = ("search_keys", "search_text")
 ENTITY_LABEL = "Entity"
+# The node a load creates to order its batches, deleted when the load ends (loaders/writer.py).
+LOAD_TOKEN_LABEL = "LoadInProgress"
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,12 @@ def check_date(text: str) -> str:
 
 def coerce(prop: Property, value):
     """The value converted to the property's type; ValueError says why it cannot be."""
+    # Text already of the declared kind, the bulk of any file, needs no conversion.
+    if type(value) is str and prop.type == "string" and not prop.values:
+        return value
     if prop.type == "string[]":
+        if type(value) is list and all(type(item) is str for item in value):
+            return value
         if isinstance(value, str):
             return [value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int, float)) for v in value):

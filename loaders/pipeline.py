@@ -1,6 +1,8 @@
 """The load pipeline every source shares: validate the whole input, then write it in batches."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
 import time
 from collections import Counter
@@ -63,6 +65,21 @@ def _progress(total: int, description: str, show: bool | None):
                 disable=not sys.stderr.isatty() if show is None else not show, dynamic_ncols=True)
 
 
+@contextlib.contextmanager
+def _rare_garbage_collection():
+    """Collect young objects every 100,000 allocations instead of every 700 during a load.
+
+    A load keeps thousands of rows alive in its current chunk and batch, so each default young
+    collection walks them again (about a quarter of the validation pass at 1M relations), while
+    rows hold no reference cycles for the collector to free."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = None,
          show_progress: bool | None = None) -> LoadReport:
     """Validate every record (raising InvalidRecord, with nothing written), then write them all.
@@ -72,7 +89,7 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
     """
     started = time.monotonic()
     validator = Validator(schema())
-    with Spool() as spool:
+    with _rare_garbage_collection(), Spool() as spool:
         for record in records(validator):
             if not dry_run:
                 spool.add(prepared(record))
@@ -82,10 +99,10 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
             ddl.init()
             total = validator.entity_count + validator.relation_count
             with _progress(total, "Loading", show_progress) as bar:
-                writer = BatchWriter(batch_size or config.setting("batch_size"), bar.update)
-                for item in spool:
-                    writer.add(item)
-                report.written = writer.close()
+                with BatchWriter(batch_size or config.setting("batch_size"), bar.update) as writer:
+                    for item in spool:
+                        writer.add(item)
+                report.written = writer.written
             ddl.await_search_index()
     report.seconds = time.monotonic() - started
     return report

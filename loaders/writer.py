@@ -1,11 +1,12 @@
 """Batched, idempotent writes: one UNWIND statement per entity type and per relation type."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from kb import db
 from kb.schema import ENTITY_LABEL, schema
+from loaders import turns
 from loaders.records import EntityRecord, RelationRecord, with_search_keys
 
 
@@ -38,18 +39,19 @@ def stored_types(ids: list[str]) -> dict[str, str]:
     return found
 
 
-def _write_batch(tx, statement: str, rows: list[dict]) -> None:
-    tx.run(statement, rows=rows).consume()
+def _write_batch(tx, statement: str, rows: list[dict], token: str, turn: int) -> bool:
+    return tx.run(statement, rows=rows, token=token, turn=turn).single() is not None
 
 
 class BatchWriter:
     """Buffers records per type and writes each buffer as one transaction when it is full.
 
-    All entities are flushed before the first relation is written, so relations find their ends.
-    One background thread commits the batches, one at a time and in order, while the caller fills
-    the next: the Python work overlaps the server's instead of adding to it. At most one batch
-    waits, so memory stays bounded.
+    Two batches are in flight: while the server writes one, the next is packed, sent and decoded,
+    so the server does not wait for the client between batches. They still write one at a time
+    and in order, each in its turn (loaders/turns.py).
     """
+
+    IN_FLIGHT = 2
 
     def __init__(self, batch_size: int, on_written=lambda n: None):
         self.batch_size = batch_size
@@ -58,8 +60,10 @@ class BatchWriter:
         self.relations: dict[str, list] = defaultdict(list)
         self.written: Counter = Counter()
         self._relations_started = False
-        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-batch-writer")
-        self._pending: Future | None = None
+        self._committer = ThreadPoolExecutor(max_workers=self.IN_FLIGHT, thread_name_prefix="kb-batch-writer")
+        self._pending: deque[Future] = deque()
+        self._turns = 0
+        self._token = turns.create_token()
 
     def add(self, item: tuple) -> None:
         """Buffer one prepared row (see prepared) and write its buffer once it is full."""
@@ -80,16 +84,32 @@ class BatchWriter:
             if len(buffer) >= self.batch_size:
                 self._flush_relations(type_name)
 
-    def close(self) -> Counter:
+    def __enter__(self) -> "BatchWriter":
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        """On success, write what is still buffered; either way, end the load's turns."""
         try:
-            for type_name in list(self.entities):
-                self._flush_entities(type_name)
-            for type_name in list(self.relations):
-                self._flush_relations(type_name)
-            self._wait()
-        finally:
-            self._committer.shutdown(wait=True)
-        return self.written
+            if error is None:
+                for type_name in list(self.entities):
+                    self._flush_entities(type_name)
+                for type_name in list(self.relations):
+                    self._flush_relations(type_name)
+                while self._pending:
+                    self._wait()
+        except BaseException:
+            self._end(failed=True)
+            raise
+        self._end(failed=error is not None)
+
+    def _end(self, failed: bool) -> None:
+        self._committer.shutdown(wait=True, cancel_futures=True)
+        try:
+            turns.delete_token(self._token)
+        except Exception:
+            # The error that stopped the load is the one to report; a later load clears the token.
+            if not failed:
+                raise
 
     def _flush_entities(self, type_name: str) -> None:
         self._flush(entity_statement(type_name), self.entities, type_name)
@@ -100,20 +120,29 @@ class BatchWriter:
     def _flush(self, statement: str, buffers: dict, type_name: str) -> None:
         rows = buffers.pop(type_name, [])
         if rows:
-            self._wait()
-            self._pending = self._committer.submit(_commit, statement, type_name, rows)
+            if len(self._pending) >= self.IN_FLIGHT:
+                self._wait()
+            previous = self._pending[-1] if self._pending else None
+            self._pending.append(self._committer.submit(
+                _commit, turns.in_turn(statement), type_name, rows, self._token, self._turns, previous))
+            self._turns += 1
 
     def _wait(self) -> None:
-        """Let the batch in flight finish; its error, if any, is raised here."""
-        if self._pending is not None:
-            type_name, count = self._pending.result()
-            self._pending = None
-            self.written[type_name] += count
-            self.on_written(count)
+        """Let the oldest batch in flight finish; its error, if any, is raised here."""
+        type_name, count = self._pending.popleft().result()
+        self.written[type_name] += count
+        self.on_written(count)
 
 
-def _commit(statement: str, type_name: str, rows: list[dict]) -> tuple[str, int]:
-    db.write_tx(_write_batch, statement, rows)
+def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: int,
+            previous: Future | None) -> tuple[str, int]:
+    if not db.write_tx(_write_batch, statement, rows, token, turn):
+        # It overtook its predecessor on the way to the token: it goes again once that one is
+        # done, and not at all if that one failed.
+        if previous is not None:
+            previous.result()
+        if not db.write_tx(_write_batch, statement, rows, token, turn):
+            raise RuntimeError(f"batch {turn} of the load found the load's token at another turn")
     return type_name, len(rows)
 
 
