@@ -143,7 +143,11 @@ def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: 
             previous.result()
         if not db.write_tx(_write_batch, statement, rows, token, turn):
             raise RuntimeError(f"batch {turn} of the load found the load's token at another turn")
-    return type_name, len(rows)
+    written = len(rows)
+    # The driver's transaction objects refer to the rows in reference cycles, which keep a
+    # written batch alive until the next full garbage collection; the batch is done with now.
+    rows.clear()
+    return type_name, written
 
 
 def prepared(record: EntityRecord | RelationRecord) -> tuple[bool, str, dict]:
