@@ -123,6 +123,8 @@ def parse(document: dict) -> Schema:
                                        props, key)
     if ENTITY_LABEL in entities:
         raise SchemaError(f"entities: {ENTITY_LABEL!r} is reserved for the label every entity carries")
+    if LOAD_TOKEN_LABEL in entities:
+        raise SchemaError(f"entities: {LOAD_TOKEN_LABEL!r} is reserved for the node that orders a load's batches")
     return Schema(entities, relations)
 
 

@@ -15,19 +15,24 @@ from kb.schema import LOAD_TOKEN_LABEL
 ABANDONED_AFTER = "PT10M"
 
 # Setting a property takes the token's write lock first, so next_turn is read after the
-# predecessor's commit.
-_IN_TURN = ("MATCH (token) WHERE elementId(token) = $token "
-            "SET token.last_turn_at = datetime() "
-            "WITH token WHERE token.next_turn = $turn "
-            "SET token.next_turn = $turn + 1 "
-            "WITH token CALL () {{ {statement} }} RETURN true AS in_turn")
+# predecessor's commit. The batch's rows pass only if its turn has come. (No CALL subquery:
+# its scope clause needs Neo4j 5.23, and the loader supports every Neo4j 5.)
+_TAKE_TURN = ("MATCH (token) WHERE elementId(token) = $token "
+              "SET token.last_turn_at = datetime() "
+              "WITH token WHERE token.next_turn = $turn "
+              "SET token.next_turn = $turn + 1 "
+              "WITH token ")
+_TURN_TAKEN = "MATCH (token) WHERE elementId(token) = $token RETURN token.next_turn = $turn + 1 AS taken"
 
 
-def in_turn(statement: str) -> str:
-    """The statement, run only when its batch's turn ($turn) has come on the load's token ($token).
+def write_in_turn(tx, statement: str, token: str, turn: int, **params) -> bool:
+    """Run the batch statement (beginning with UNWIND) in its turn ($turn) on the load's token.
 
-    It returns one record when it ran and none when the turn had not come."""
-    return _IN_TURN.format(statement=statement)
+    False when the turn had not come, and nothing was written: the batch must go again once its
+    predecessor has committed."""
+    tx.run(_TAKE_TURN + statement, token=token, turn=turn, **params).consume()
+    # Within this transaction, which holds the token's lock, next_turn shows whether it moved.
+    return tx.run(_TURN_TAKEN, token=token, turn=turn).single()["taken"]
 
 
 def create_token() -> str:

@@ -39,10 +39,6 @@ def stored_types(ids: list[str]) -> dict[str, str]:
     return found
 
 
-def _write_batch(tx, statement: str, rows: list[dict], token: str, turn: int) -> bool:
-    return tx.run(statement, rows=rows, token=token, turn=turn).single() is not None
-
-
 class BatchWriter:
     """Buffers records per type and writes each buffer as one transaction when it is full.
 
@@ -124,7 +120,7 @@ class BatchWriter:
                 self._wait()
             previous = self._pending[-1] if self._pending else None
             self._pending.append(self._committer.submit(
-                _commit, turns.in_turn(statement), type_name, rows, self._token, self._turns, previous))
+                _commit, statement, type_name, rows, self._token, self._turns, previous))
             self._turns += 1
 
     def _wait(self) -> None:
@@ -136,12 +132,12 @@ class BatchWriter:
 
 def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: int,
             previous: Future | None) -> tuple[str, int]:
-    if not db.write_tx(_write_batch, statement, rows, token, turn):
+    if not db.write_tx(turns.write_in_turn, statement, token, turn, rows=rows):
         # It overtook its predecessor on the way to the token: it goes again once that one is
         # done, and not at all if that one failed.
         if previous is not None:
             previous.result()
-        if not db.write_tx(_write_batch, statement, rows, token, turn):
+        if not db.write_tx(turns.write_in_turn, statement, token, turn, rows=rows):
             raise RuntimeError(f"batch {turn} of the load found the load's token at another turn")
     written = len(rows)
     # The driver's transaction objects refer to the rows in reference cycles, which keep a

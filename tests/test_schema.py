@@ -26,6 +26,7 @@ def test_sources_do_not_cite_themselves():
     ({"entities": {"City": {}}, "relations": {"IN": {"from": ["City"], "to": ["City"], "key": "role"}}},
      "must be a required property"),
     ({"entities": {"Entity": {}}}, "reserved"),
+    ({"entities": {"LoadInProgress": {}}}, "reserved for the node that orders"),
 ])
 def test_broken_schema_is_refused_with_the_part_named(document, fault):
     with pytest.raises(SchemaError, match=fault):

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kb import db
 from loaders import turns, writer
 
-STATEMENT = turns.in_turn(writer.entity_statement("City"))
+STATEMENT = writer.entity_statement("City")
 
 
 def city_name() -> str | None:
