@@ -37,5 +37,9 @@ class ServerError(KBError):
     """The local Neo4j server could not be built, started or stopped."""
 
 
+class LoadInterrupted(KBError):
+    """A load lost the order of its batches (its LoadInProgress node went away) and stopped."""
+
+
 class SettingError(KBError):
     """A setting has a value that cannot be used."""

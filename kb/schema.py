@@ -18,7 +18,7 @@ DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 # Computed at load time, never given in input; the loaders add them.
 COMPUTED_PROPERTIES = ("search_keys", "search_text")
 ENTITY_LABEL = "Entity"
-# The node a load creates to order its batches, deleted when the load ends (loaders/writer.py).
+# The node a load creates to order its batches, deleted when the load ends (loaders/turns.py).
 LOAD_TOKEN_LABEL = "LoadInProgress"
 
 

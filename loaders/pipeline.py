@@ -70,8 +70,9 @@ def _rare_garbage_collection():
     """Collect young objects every 100,000 allocations instead of every 700 during a load.
 
     A load keeps thousands of rows alive in its current chunk and batch, so each default young
-    collection walks them again (about a quarter of the validation pass at 1M relations), while
-    rows hold no reference cycles for the collector to free."""
+    collection walks them again (about a quarter of the validation pass at 1M relations). Rows
+    form no reference cycles themselves; the driver's objects that do hold them, the writer
+    empties once a batch is written."""
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, *thresholds[1:])
     try:

@@ -9,6 +9,7 @@ thus still precede the relations that need them, and a later row still wins over
 from __future__ import annotations
 
 from kb import db
+from kb.errors import LoadInterrupted
 from kb.schema import LOAD_TOKEN_LABEL
 
 # A load whose token has not moved for this long has ended without deleting it (a crash).
@@ -32,7 +33,11 @@ def write_in_turn(tx, statement: str, token: str, turn: int, **params) -> bool:
     predecessor has committed."""
     tx.run(_TAKE_TURN + statement, token=token, turn=turn, **params).consume()
     # Within this transaction, which holds the token's lock, next_turn shows whether it moved.
-    return tx.run(_TURN_TAKEN, token=token, turn=turn).single()["taken"]
+    record = tx.run(_TURN_TAKEN, token=token, turn=turn).single()
+    if record is None:
+        raise LoadInterrupted(f"the load's {LOAD_TOKEN_LABEL} node was deleted while the load ran, so its "
+                              "batches could no longer be kept in order; run the load again")
+    return record["taken"]
 
 
 def create_token() -> str:

@@ -5,7 +5,8 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from kb import db
-from kb.schema import ENTITY_LABEL, schema
+from kb.errors import LoadInterrupted
+from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
 from loaders import turns
 from loaders.records import EntityRecord, RelationRecord, with_search_keys
 
@@ -138,7 +139,8 @@ def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: 
         if previous is not None:
             previous.result()
         if not db.write_tx(turns.write_in_turn, statement, token, turn, rows=rows):
-            raise RuntimeError(f"batch {turn} of the load found the load's token at another turn")
+            raise LoadInterrupted(f"batch {turn} of the load found its {LOAD_TOKEN_LABEL} node at "
+                                  "another turn (changed by someone else?); run the load again")
     written = len(rows)
     # The driver's transaction objects refer to the rows in reference cycles, which keep a
     # written batch alive until the next full garbage collection; the batch is done with now.

@@ -3,7 +3,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from kb import db
+from kb.errors import LoadInterrupted
 from loaders import turns, writer
 
 STATEMENT = writer.entity_statement("City")
@@ -55,3 +58,11 @@ def test_a_load_leaves_no_token(empty_db):
             writer_.add((True, "City", {"id": f"city-{index}", "name": f"City {index}"}))
     assert writer_.written == {"City": 5}
     assert db.read("MATCH (n) WHERE NOT n:Entity RETURN count(n) AS c")[0]["c"] == 0
+
+
+def test_a_load_whose_token_is_deleted_stops_with_a_clear_error(empty_db):
+    token = turns.create_token()
+    turns.delete_token(token)
+    with pytest.raises(LoadInterrupted, match="LoadInProgress node was deleted while the load ran"):
+        writer._commit(STATEMENT, "City", [{"id": "city-turns", "name": "lost"}], token, 0, None)
+    assert city_name() is None
