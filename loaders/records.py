@@ -50,6 +50,7 @@ class Validator:
         self._first_seen: dict[str, str] = {}
         self._deferred_ends: list[tuple] = []       # (origin, relation type, field, id) not in input yet
         self._deferred_sources: dict[str, str] = {}  # source id -> first origin citing it
+        self.stored_ids: set[str] = set()            # ids of the input the database held before (finish)
         self.entity_count = 0
         self.relation_count = 0
 
@@ -169,7 +170,9 @@ class Validator:
     def _check_stored_conflicts(self, stored_types) -> None:
         """An input id already stored under another type would break the one-id-one-entity rule."""
         # stored_types asks the database in chunks of its own.
-        for entity_id, stored_type in stored_types(list(self.types)).items():
+        stored = stored_types(list(self.types))
+        self.stored_ids = set(stored)
+        for entity_id, stored_type in stored.items():
             if stored_type != self.types[entity_id]:
                 self.problem(self._first_seen[entity_id], "type",
                              f"id {entity_id!r} is already stored as a {stored_type}, not a {self.types[entity_id]}")

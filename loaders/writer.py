@@ -8,6 +8,7 @@ from kb import db
 from kb.errors import LoadInterrupted
 from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
 from loaders import turns
+from loaders.new_relations import NewRelations
 from loaders.records import EntityRecord, RelationRecord, with_search_keys
 
 
@@ -20,13 +21,15 @@ def entity_statement(type_name: str) -> str:
     return f"UNWIND $rows AS row MERGE (n:{ENTITY_LABEL}:`{label}` {{id: row.id}}) SET n = row"
 
 
-def relation_statement(type_name: str) -> str:
-    """MERGE a batch of relations of one type on (start, type, end[, key]); properties replace the stored ones."""
+def relation_statement(type_name: str, create: bool = False) -> str:
+    """MERGE a batch of relations of one type on (start, type, end[, key]); properties replace the stored ones.
+
+    With create, the relations are known to be new (loaders/new_relations.py) and are created."""
     relation = schema().relation(type_name)
-    identity = f" {{`{relation.key}`: row.key}}" if relation.key else ""
+    identity = f" {{`{relation.key}`: row.key}}" if relation.key and not create else ""
     return (f"UNWIND $rows AS row "
             f"MATCH (a:{ENTITY_LABEL} {{id: row.start}}) MATCH (b:{ENTITY_LABEL} {{id: row.end}}) "
-            f"MERGE (a)-[r:`{relation.name}`{identity}]->(b) SET r = row.props")
+            f"{'CREATE' if create else 'MERGE'} (a)-[r:`{relation.name}`{identity}]->(b) SET r = row.props")
 
 
 def stored_types(ids: list[str]) -> dict[str, str]:
@@ -50,11 +53,12 @@ class BatchWriter:
 
     IN_FLIGHT = 2
 
-    def __init__(self, batch_size: int, on_written=lambda n: None):
+    def __init__(self, batch_size: int, new_relations: NewRelations, on_written=lambda n: None):
         self.batch_size = batch_size
+        self.new_relations = new_relations
         self.on_written = on_written
         self.entities: dict[str, list] = defaultdict(list)
-        self.relations: dict[str, list] = defaultdict(list)
+        self.relations: dict[tuple[str, bool], list] = defaultdict(list)   # (type, create) -> rows
         self.written: Counter = Counter()
         self._relations_started = False
         self._committer = ThreadPoolExecutor(max_workers=self.IN_FLIGHT, thread_name_prefix="kb-batch-writer")
@@ -76,10 +80,11 @@ class BatchWriter:
                 for entity_type in list(self.entities):
                     self._flush_entities(entity_type)
                 self._relations_started = True
-            buffer = self.relations[type_name]
+            batch = type_name, self.new_relations.is_new(item)
+            buffer = self.relations[batch]
             buffer.append(row)
             if len(buffer) >= self.batch_size:
-                self._flush_relations(type_name)
+                self._flush_relations(batch)
 
     def __enter__(self) -> "BatchWriter":
         return self
@@ -90,8 +95,8 @@ class BatchWriter:
             if error is None:
                 for type_name in list(self.entities):
                     self._flush_entities(type_name)
-                for type_name in list(self.relations):
-                    self._flush_relations(type_name)
+                for batch in list(self.relations):
+                    self._flush_relations(batch)
                 while self._pending:
                     self._wait()
         except BaseException:
@@ -109,13 +114,12 @@ class BatchWriter:
                 raise
 
     def _flush_entities(self, type_name: str) -> None:
-        self._flush(entity_statement(type_name), self.entities, type_name)
+        self._flush(entity_statement(type_name), type_name, self.entities.pop(type_name, []))
 
-    def _flush_relations(self, type_name: str) -> None:
-        self._flush(relation_statement(type_name), self.relations, type_name)
+    def _flush_relations(self, batch: tuple[str, bool]) -> None:
+        self._flush(relation_statement(*batch), batch[0], self.relations.pop(batch, []))
 
-    def _flush(self, statement: str, buffers: dict, type_name: str) -> None:
-        rows = buffers.pop(type_name, [])
+    def _flush(self, statement: str, type_name: str, rows: list) -> None:
         if rows:
             if len(self._pending) >= self.IN_FLIGHT:
                 self._wait()

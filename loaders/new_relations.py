@@ -1,0 +1,52 @@
+"""Which relations of a load cannot be stored yet, so that the writer may CREATE them.
+
+A stored relation joins two stored entities, so a relation with an end that the load itself
+creates is not stored yet; if its identity (type, ends, key) also occurs only once in the input,
+nothing else in the load writes it either. CREATE then gives the graph MERGE would give, and
+spares the server its search for an existing tie (10 to 20% of a relation batch's time on a
+fresh load). Everything else is MERGEd, so the load stays idempotent.
+"""
+from __future__ import annotations
+
+# Identities are counted by their hash in two bitmaps of this many bits (8 MB each): a slot two
+# identities share makes both MERGE, which costs time, never correctness.
+SLOTS = 1 << 26
+
+
+class NewRelations:
+    """Counts the input's relation identities during validation, then tells the writer which are new.
+
+    Both passes hand it prepared relation rows, (False, type, {start, end, key, props})."""
+
+    def __init__(self):
+        self._seen = bytearray(SLOTS // 8)
+        self._repeated = bytearray(SLOTS // 8)
+        self._input_types: dict = {}
+        self._stored_ids: set = set()
+
+    def count(self, item: tuple) -> None:
+        index, bit = _slot(item)
+        if self._seen[index] & bit:
+            self._repeated[index] |= bit
+        else:
+            self._seen[index] |= bit
+
+    def know_entities(self, input_types: dict, stored_ids: set) -> None:
+        """The input's entities (id -> type) and those of them the database held before the load."""
+        self._input_types, self._stored_ids = input_types, stored_ids
+
+    def is_new(self, item: tuple) -> bool:
+        index, bit = _slot(item)
+        if self._repeated[index] & bit:
+            return False
+        row = item[2]
+        return self._created(row["start"]) or self._created(row["end"])
+
+    def _created(self, entity_id: str) -> bool:
+        return entity_id in self._input_types and entity_id not in self._stored_ids
+
+
+def _slot(item: tuple) -> tuple[int, int]:
+    _, type_name, row = item
+    slot = hash((type_name, row["start"], row["end"], row["key"])) & (SLOTS - 1)
+    return slot >> 3, 1 << (slot & 7)

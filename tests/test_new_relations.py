@@ -1,0 +1,82 @@
+"""Relations a load may create instead of merge: only those that cannot be stored yet."""
+from kb import db
+from loaders import by_path, pipeline
+from loaders.new_relations import NewRelations
+from tests.conftest import graph_counts
+
+
+def tie(start, end, type_name="MEMBER_OF", key=None):
+    return False, type_name, {"start": start, "end": end, "key": key, "props": {}}
+
+
+def counted(*items, input_types=None, stored_ids=()):
+    new_relations = NewRelations()
+    for item in items:
+        new_relations.count(item)
+    types = input_types if input_types is not None else {"city-new": "City", "org-new": "Organization",
+                                                         "city-old": "City", "org-old": "Organization"}
+    new_relations.know_entities(types, set(stored_ids))
+    return new_relations
+
+
+def test_a_tie_with_an_end_the_load_creates_is_new():
+    new_relations = counted(tie("city-new", "org-old"), tie("city-old", "org-new"), tie("city-new", "org-new"),
+                            stored_ids={"city-old", "org-old"})
+    assert new_relations.is_new(tie("city-new", "org-old"))
+    assert new_relations.is_new(tie("city-old", "org-new"))
+    assert new_relations.is_new(tie("city-new", "org-new"))
+
+
+def test_a_tie_between_stored_entities_is_not_new():
+    new_relations = counted(tie("city-old", "org-old"), tie("city-old", "org-outside"),
+                            stored_ids={"city-old", "org-old"})
+    assert not new_relations.is_new(tie("city-old", "org-old"))
+    # An end outside the input is a stored entity (validation made sure of it).
+    assert not new_relations.is_new(tie("city-old", "org-outside"))
+
+
+def test_a_tie_given_twice_is_merged_both_times():
+    new_relations = counted(tie("city-new", "org-new"), tie("city-new", "org-new"), tie("city-new", "org-old"))
+    assert not new_relations.is_new(tie("city-new", "org-new"))
+    assert new_relations.is_new(tie("city-new", "org-old"))
+
+
+def test_type_and_key_are_part_of_a_ties_identity():
+    new_relations = counted(tie("city-new", "org-new"), tie("city-new", "org-new", "SECRETARIAT_AT"),
+                            tie("p-new", "city-new", "HOLDS_OFFICE", "mayor"),
+                            tie("p-new", "city-new", "HOLDS_OFFICE", "party secretary"),
+                            input_types={"city-new": "City", "org-new": "Organization", "p-new": "Person"})
+    assert new_relations.is_new(tie("city-new", "org-new"))
+    assert new_relations.is_new(tie("city-new", "org-new", "SECRETARIAT_AT"))
+    assert new_relations.is_new(tie("p-new", "city-new", "HOLDS_OFFICE", "mayor"))
+
+
+NODES = """id:ID,:LABEL,name,sources:string[],title,kind
+src-t,Source,Test source,,Test source,dataset
+city-t,City,Tangshan,src-t,,
+org-t,Organization,T Alliance,src-t,,
+"""
+
+
+def write_files(folder, relationships):
+    (folder / "nodes.csv").write_text(NODES)
+    (folder / "relationships.csv").write_text(":START_ID,:END_ID,:TYPE,sources:string[],note\n" + relationships)
+    return folder
+
+
+def load(folder):
+    return pipeline.load(by_path.reader_for([folder]), show_progress=False)
+
+
+def test_a_tie_given_twice_in_a_fresh_load_is_stored_once_with_the_later_values(empty_db, tmp_path):
+    load(write_files(tmp_path, "city-t,org-t,MEMBER_OF,src-t,first\ncity-t,org-t,MEMBER_OF,src-t,second\n"))
+    assert graph_counts() == (3, 1)
+    assert db.read("MATCH ()-[r:MEMBER_OF]->() RETURN r.note AS note")[0]["note"] == "second"
+
+
+def test_ties_a_fresh_load_created_are_merged_when_loaded_again(empty_db, tmp_path):
+    write_files(tmp_path, "city-t,org-t,MEMBER_OF,src-t,first\n")
+    load(tmp_path)
+    load(write_files(tmp_path, "city-t,org-t,MEMBER_OF,src-t,again\n"))
+    assert graph_counts() == (3, 1)
+    assert db.read("MATCH ()-[r:MEMBER_OF]->() RETURN r.note AS note")[0]["note"] == "again"
