@@ -8,6 +8,7 @@ import streamlit as st
 
 from kb import graph as kb_graph
 from kb import tabular
+from kb.errors import SearchUnavailable
 from kb.queries import NotFound
 from kb.subgraph import Subgraph
 from app_pages import cached
@@ -39,7 +40,11 @@ def pick_entity(label: str, key: str, deep_link_id: str | None = None) -> str | 
         if deep_link_id:
             _show_linked(deep_link_id)
         return deep_link_id
-    hits = cached.search(text)
+    try:
+        hits = cached.search(text)
+    except SearchUnavailable as error:
+        st.warning(f"Search is not available: {error}.")
+        return None
     if not hits:
         st.info(f"Nothing found for “{text}”. Try another spelling or a shorter name.")
         return None

@@ -23,6 +23,11 @@ def statements() -> list[str]:
     return found
 
 
+def drop_search_index() -> None:
+    """Drop the full-text index; init builds it again from what is stored."""
+    db.write(f"DROP INDEX {SEARCH_INDEX} IF EXISTS")
+
+
 def await_search_index() -> None:
     """Wait until the full-text index has caught up with every committed write."""
     db.write("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")

@@ -41,5 +41,9 @@ class LoadInterrupted(KBError):
     """A load lost the order of its batches (its LoadInProgress node went away) and stopped."""
 
 
+class SearchUnavailable(KBError):
+    """The full-text search index is missing (a first load builds it when it has written)."""
+
+
 class SettingError(KBError):
     """A setting has a value that cannot be used."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from neo4j.exceptions import ClientError
 from rapidfuzz import fuzz
 
 from kb import db, keys
 from kb.ddl import SEARCH_INDEX
+from kb.errors import SearchUnavailable
 from kb.schema import ENTITY_LABEL
 
 LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
@@ -109,6 +111,17 @@ def _relevant(rank_key: tuple) -> bool:
     return coverage >= 0.5 or closeness >= 70
 
 
+def _candidates(lucene: str) -> list:
+    try:
+        return db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene, limit=CANDIDATES)
+    except ClientError as error:
+        if f"no such fulltext schema index: {SEARCH_INDEX}" not in (error.message or ""):
+            raise
+        raise SearchUnavailable("the search index is not there yet: a load into an empty database builds it "
+                                "once it has written everything (try again in a moment); otherwise run "
+                                "`kb init`") from None
+
+
 def search(text: str, limit: int = 10) -> list[Hit]:
     """Entities matching text, best first."""
     query_keys = keys.query_keys(text or "")
@@ -118,8 +131,7 @@ def search(text: str, limit: int = 10) -> list[Hit]:
     records = []
     # Cheap, strict queries first: the looser ones run only when the stricter found nothing.
     for stage in SEARCH_STAGES:
-        records = db.read(SEARCH_QUERY, index=SEARCH_INDEX, lucene=lucene_query(lucene_keys, stage),
-                          limit=CANDIDATES)
+        records = _candidates(lucene_query(lucene_keys, stage))
         if records:
             break
     scored = sorted(((_rank_key(query_keys, r), r) for r in records), key=lambda pair: pair[0])

@@ -11,8 +11,8 @@ from typing import Callable, Iterable
 
 from tqdm import tqdm
 
-from kb import config, ddl
-from kb.schema import schema
+from kb import config, db, ddl
+from kb.schema import ENTITY_LABEL, schema
 from loaders.new_relations import NewRelations
 from loaders.records import RelationRecord, Validator
 from loaders.spool import Spool
@@ -82,6 +82,24 @@ def _rare_garbage_collection():
         gc.set_threshold(*thresholds)
 
 
+@contextlib.contextmanager
+def _search_index_built_after_a_first_load():
+    """Into a database without entities, build the search index once the load has written.
+
+    Lucene indexes a finished graph in one pass faster than it follows every batch (200,000
+    entities: 3.6 s afterwards, against 8 s more during the load). A search made meanwhile says
+    that the index is being built (kb/search.py) rather than find part of the load. Into any
+    other database, the index stays and follows every batch."""
+    first_load = db.read(f"MATCH (n:{ENTITY_LABEL}) RETURN count(n) = 0 AS empty")[0]["empty"]
+    if first_load:
+        ddl.drop_search_index()
+    try:
+        yield
+    finally:
+        if first_load:
+            ddl.init()
+
+
 def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = None,
          show_progress: bool | None = None) -> LoadReport:
     """Validate every record (raising InvalidRecord, with nothing written), then write them all.
@@ -105,7 +123,7 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
             ddl.init()
             new_relations.know_entities(validator.types, validator.stored_ids)
             total = validator.entity_count + validator.relation_count
-            with _progress(total, "Loading", show_progress) as bar:
+            with _search_index_built_after_a_first_load(), _progress(total, "Loading", show_progress) as bar:
                 with BatchWriter(batch_size or config.setting("batch_size"), new_relations, bar.update) as writer:
                     for item in spool:
                         writer.add(item)

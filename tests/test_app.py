@@ -5,7 +5,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kb import config, server
+from kb import config, ddl, server
 from kb.saved_queries import SAVED_QUERIES
 from kb.schema import schema
 from tests.conftest import graph_counts
@@ -63,6 +63,15 @@ def test_search_finds_goettingen_from_gottingen(seeded_db):
     assert hits.options[0] == "Göttingen (City, DE)", "each hit shows its type and country"
     assert "Göttingen" in drawn_labels(at)
     assert at.query_params["id"] == "city-goettingen", "the chosen entity goes into the URL"
+
+
+def test_search_without_its_index_is_a_warning(seeded_db):
+    ddl.drop_search_index()
+    try:
+        at = search(open_page("explore"), "explore", "Gottingen")
+        assert "Search is not available" in texts(at.warning) and "kb init" in texts(at.warning)
+    finally:
+        ddl.init()
 
 
 def test_explore_foshan_depth_two_holds_midea_and_the_alliance(seeded_db):

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from kb import db
+from kb import db, ddl
 from kb.errors import InvalidRecord
+from kb.search import search
 from loaders import by_path, pipeline, seed
 from tests.conftest import SEEDS, graph_counts
 
@@ -210,3 +211,25 @@ def test_id_stored_under_another_type_is_refused(seeded_readonly, tmp_path):
 def test_no_such_path_is_refused(empty_db, tmp_path):
     with pytest.raises(InvalidRecord, match="no such file"):
         load(tmp_path / "missing.yaml")
+
+
+def search_index() -> dict:
+    return db.read("SHOW FULLTEXT INDEXES YIELD name, id, state WHERE name = $name RETURN id, state",
+                   name=ddl.SEARCH_INDEX)[0]
+
+
+def test_a_first_load_builds_the_search_index_once_it_has_written(empty_db, tmp_path):
+    before = search_index()
+    write(tmp_path, "nodes.csv", GOOD_NODES)
+    load(tmp_path)
+    after = search_index()
+    assert after["id"] != before["id"] and after["state"] == "ONLINE"
+    assert search("Xantum")[0].id == "city-x"
+
+
+def test_a_load_into_a_database_with_entities_keeps_its_search_index(seeded_db, tmp_path):
+    before = search_index()
+    write(tmp_path, "nodes.csv", GOOD_NODES)
+    load(tmp_path)
+    assert search_index() == before
+    assert search("Xantum")[0].id == "city-x"

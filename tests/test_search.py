@@ -1,5 +1,7 @@
 import pytest
 
+from kb import ddl
+from kb.errors import SearchUnavailable
 from kb.search import search
 from tests.conftest import graph_counts
 
@@ -31,3 +33,11 @@ def test_search_text_is_data_not_cypher(seeded_db, text):
 
 def test_unrelated_text_finds_nothing(seeded_readonly):
     assert search("xyzzy quux") == []
+
+
+def test_search_without_its_index_says_how_it_comes_back(seeded_db):
+    ddl.drop_search_index()
+    with pytest.raises(SearchUnavailable, match="kb init"):
+        search("Foshan")
+    ddl.init()
+    assert search("Foshan")[0].id == "city-foshan"
