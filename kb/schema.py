@@ -31,8 +31,17 @@ class Property:
     help: str = ""
 
 
+class _WithProperties:
+    properties: dict
+
+    @functools.cached_property
+    def required(self) -> tuple:
+        """The names of the required properties."""
+        return tuple(name for name, prop in self.properties.items() if prop.required)
+
+
 @dataclass(frozen=True)
-class EntityType:
+class EntityType(_WithProperties):
     name: str
     color: str
     help: str
@@ -41,7 +50,7 @@ class EntityType:
 
 
 @dataclass(frozen=True)
-class RelationType:
+class RelationType(_WithProperties):
     name: str
     help: str
     sources: frozenset

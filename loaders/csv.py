@@ -7,6 +7,7 @@ property's type; a header type, when given, must agree with it. Files stream row
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,12 @@ class CsvFile:
 
     def column(self, special: str) -> Column | None:
         return next((c for c in self.columns if c.special and c.name == special), None)
+
+    @functools.cached_property
+    def property_columns(self) -> tuple:
+        """(index, name, is_array) of each property column, worked out once per file."""
+        return tuple((c.index, c.name, c.declared == "string[]" or (c.declared is None and c.name in ARRAY_PROPERTIES))
+                     for c in self.columns if not c.special)
 
 
 def _parse_header(path: Path, header: list[str]) -> CsvFile:
@@ -116,14 +123,10 @@ def _check_declared(file: CsvFile, column: Column, type_names, kind: str, valida
 
 def _fields(file: CsvFile, row: list[str]) -> dict:
     fields = {}
-    for column in file.columns:
-        if column.special:
-            continue
-        value = row[column.index]
-        if value == "":
-            continue
-        is_array = column.declared == "string[]" or (column.declared is None and column.name in ARRAY_PROPERTIES)
-        fields[column.name] = value.split(ARRAY_DELIMITER) if is_array else value
+    for index, name, is_array in file.property_columns:
+        value = row[index]
+        if value != "":
+            fields[name] = value.split(ARRAY_DELIMITER) if is_array else value
     return fields
 
 

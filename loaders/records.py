@@ -6,7 +6,7 @@ from typing import Callable
 
 from kb import keys
 from kb.errors import InvalidRecord, SchemaError
-from kb.schema import COMPUTED_PROPERTIES, Schema, coerce
+from kb.schema import COMPUTED_PROPERTIES, EntityType, RelationType, Schema, coerce
 
 
 @dataclass
@@ -60,28 +60,33 @@ class Validator:
             where = f"{origin}, field '{field}'" if field else origin
             self.problems.append(f"{where}: {message}")
 
-    def _properties(self, declared: dict, raw: dict, origin: str) -> dict | None:
-        props, ok = {}, True
+    def _properties(self, type_: EntityType | RelationType, raw: dict, origin: str) -> dict | None:
+        declared, props, ok = type_.properties, {}, True
         for name, value in raw.items():
             if value is None or value == "" or value == []:
                 continue
-            if name in COMPUTED_PROPERTIES:
-                self.problem(origin, name, "is computed by the loader and may not be given")
+            prop = declared.get(name)
+            if prop is None:
+                self._undeclared(declared, name, origin)
                 ok = False
-            elif name not in declared:
-                self.problem(origin, name, f"is not a property of this type; allowed: {', '.join(sorted(declared))}")
+                continue
+            try:
+                props[name] = coerce(prop, value)
+            except ValueError as error:
+                self.problem(origin, name, str(error))
                 ok = False
-            else:
-                try:
-                    props[name] = coerce(declared[name], value)
-                except ValueError as error:
-                    self.problem(origin, name, str(error))
-                    ok = False
-        for name, prop in declared.items():
-            if prop.required and name not in props and name not in raw:
+        for name in type_.required:
+            # A value given but refused above has its problem already.
+            if name not in props and raw.get(name) in (None, "", []):
                 self.problem(origin, name, "is required but missing")
                 ok = False
         return props if ok else None
+
+    def _undeclared(self, declared: dict, name: str, origin: str) -> None:
+        if name in COMPUTED_PROPERTIES:
+            self.problem(origin, name, "is computed by the loader and may not be given")
+        else:
+            self.problem(origin, name, f"is not a property of this type; allowed: {', '.join(sorted(declared))}")
 
     def _cite(self, props: dict, origin: str) -> None:
         for source_id in props.get("sources", ()):
@@ -102,7 +107,7 @@ class Validator:
         entity_type = self._type(self.schema.entity, type_name, origin)
         if entity_type is None:
             return None
-        props = self._properties(entity_type.properties, raw, origin)
+        props = self._properties(entity_type, raw, origin)
         if props is None:
             return None
         entity_id = props["id"]
@@ -117,17 +122,22 @@ class Validator:
     def relation(self, type_name, start, end, raw: dict, origin: str) -> RelationRecord | None:
         """A checked relation record, or None after recording its problems."""
         self.relation_count += 1
-        relation_type = self._type(self.schema.relation, type_name, origin)
+        # Most rows name a valid type; the lookup that explains a bad one runs only for those.
+        relation_type = self.schema.relations.get(type_name) if type(type_name) is str else None
         if relation_type is None:
-            return None
-        props = self._properties(relation_type.properties, raw, origin)
+            relation_type = self._type(self.schema.relation, type_name, origin)
+            if relation_type is None:
+                return None
+        props = self._properties(relation_type, raw, origin)
         ends_ok = True
-        for field, entity_id in (("from", start), ("to", end)):
-            if not entity_id:
+        for field, entity_id, allowed in (("from", start, relation_type.sources), ("to", end, relation_type.targets)):
+            entity_type = self.types.get(entity_id)
+            if entity_type is not None:
+                if entity_type not in allowed:
+                    ends_ok = self._check_end(origin, relation_type.name, field, entity_id, entity_type)
+            elif not entity_id:
                 self.problem(origin, field, "is required but missing")
                 ends_ok = False
-            elif entity_id in self.types:
-                ends_ok &= self._check_end(origin, relation_type.name, field, entity_id, self.types[entity_id])
             else:
                 self._deferred_ends.append((origin, relation_type.name, field, str(entity_id)))
         if props is None or not ends_ok:
