@@ -83,6 +83,9 @@ relations:
 BAD_YAML = {
     "unknown type": (GOOD_YAML.replace("type: City", "type: Planet"), "line 3", "'type'", "unknown entity type"),
     "missing required": (GOOD_YAML.replace(", name: A,", ","), "line 3", "'name'", "required but missing"),
+    "empty id": (GOOD_YAML.replace("id: city-a", 'id: ""'), "line 3", "'id'", "required but missing"),
+    "computed property": (GOOD_YAML.replace("name: A,", "name: A, search_text: a,"), "line 3", "'search_text'",
+                          "computed by the loader"),
     "missing sources": (GOOD_YAML.replace("name: B, sources: [src-test]", "name: B"), "line 4", "'sources'",
                         "required"),
     "dangling reference": (GOOD_YAML.replace("to: city-a", "to: city-nowhere"), "line 6", "'to'",
