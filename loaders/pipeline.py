@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from kb import config, db, ddl
 from kb.schema import ENTITY_LABEL, schema
-from loaders.new_relations import NewRelations
+from loaders.new_records import NewRecords
 from loaders.records import RelationRecord, Validator
 from loaders.spool import Spool
 from loaders.writer import BatchWriter, prepared, stored_types
@@ -105,26 +105,26 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
     """Validate every record (raising InvalidRecord, with nothing written), then write them all.
 
     The input is read once: the checked rows wait in a spool on disk until the whole input has
-    passed, then go to the database in batches. Relations that cannot be stored yet are created
-    rather than merged (loaders/new_relations.py).
+    passed, then go to the database in batches. Records that cannot be stored yet are created
+    rather than merged (loaders/new_records.py).
     """
     started = time.monotonic()
-    validator, new_relations = Validator(schema()), NewRelations()
+    validator, new_records = Validator(schema()), NewRecords()
     with _rare_garbage_collection(), Spool() as spool:
         for record in records(validator):
             if not dry_run:
                 item = prepared(record)
                 spool.add(item)
                 if isinstance(record, RelationRecord):
-                    new_relations.count(item)
+                    new_records.count_relation(item)
         validator.finish(stored_types)
         report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
         if not dry_run:
             ddl.init()
-            new_relations.know_entities(validator.types, validator.stored_ids)
+            new_records.know_entities(validator.types, validator.stored_ids)
             total = validator.entity_count + validator.relation_count
             with _search_index_built_after_a_first_load(), _progress(total, "Loading", show_progress) as bar:
-                with BatchWriter(batch_size or config.setting("batch_size"), new_relations, bar.update) as writer:
+                with BatchWriter(batch_size or config.setting("batch_size"), new_records, bar.update) as writer:
                     for item in spool:
                         writer.add(item)
                 report.written = writer.written

@@ -8,23 +8,26 @@ from kb import db
 from kb.errors import LoadInterrupted
 from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
 from loaders import turns
-from loaders.new_relations import NewRelations
+from loaders.new_records import NewRecords
 from loaders.records import EntityRecord, RelationRecord, with_search_keys
 
 
-def entity_statement(type_name: str) -> str:
+def entity_statement(type_name: str, create: bool = False) -> str:
     """MERGE a batch of entities of one type on their id; the record's properties replace the stored ones.
 
     Each row is the entity's property map. Both labels are in the pattern, so a new node is created
-    with them at once; validation has already refused an id stored under another type."""
+    with them at once; validation has already refused an id stored under another type. With
+    create, the entities are known to be new (loaders/new_records.py) and are created."""
     label = schema().entity(type_name).name
+    if create:
+        return f"UNWIND $rows AS row CREATE (n:{ENTITY_LABEL}:`{label}`) SET n = row"
     return f"UNWIND $rows AS row MERGE (n:{ENTITY_LABEL}:`{label}` {{id: row.id}}) SET n = row"
 
 
 def relation_statement(type_name: str, create: bool = False) -> str:
     """MERGE a batch of relations of one type on (start, type, end[, key]); properties replace the stored ones.
 
-    With create, the relations are known to be new (loaders/new_relations.py) and are created."""
+    With create, the relations are known to be new (loaders/new_records.py) and are created."""
     relation = schema().relation(type_name)
     identity = f" {{`{relation.key}`: row.key}}" if relation.key and not create else ""
     return (f"UNWIND $rows AS row "
@@ -53,12 +56,13 @@ class BatchWriter:
 
     IN_FLIGHT = 2
 
-    def __init__(self, batch_size: int, new_relations: NewRelations, on_written=lambda n: None):
+    def __init__(self, batch_size: int, new_records: NewRecords, on_written=lambda n: None):
         self.batch_size = batch_size
-        self.new_relations = new_relations
+        self.new_records = new_records
         self.on_written = on_written
-        self.entities: dict[str, list] = defaultdict(list)
-        self.relations: dict[tuple[str, bool], list] = defaultdict(list)   # (type, create) -> rows
+        # (type, create) -> rows
+        self.entities: dict[tuple[str, bool], list] = defaultdict(list)
+        self.relations: dict[tuple[str, bool], list] = defaultdict(list)
         self.written: Counter = Counter()
         self._relations_started = False
         self._committer = ThreadPoolExecutor(max_workers=self.IN_FLIGHT, thread_name_prefix="kb-batch-writer")
@@ -69,18 +73,18 @@ class BatchWriter:
     def add(self, item: tuple) -> None:
         """Buffer one prepared row (see prepared) and write its buffer once it is full."""
         is_entity, type_name, row = item
+        batch = type_name, self.new_records.is_new(item)
         if is_entity:
-            buffer = self.entities[type_name]
+            buffer = self.entities[batch]
             # Folded here, not at validation: the write pass waits on the server and has CPU to spare.
             buffer.append(with_search_keys(row))
             if len(buffer) >= self.batch_size:
-                self._flush_entities(type_name)
+                self._flush_entities(batch)
         else:
             if not self._relations_started:
-                for entity_type in list(self.entities):
-                    self._flush_entities(entity_type)
+                for entity_batch in list(self.entities):
+                    self._flush_entities(entity_batch)
                 self._relations_started = True
-            batch = type_name, self.new_relations.is_new(item)
             buffer = self.relations[batch]
             buffer.append(row)
             if len(buffer) >= self.batch_size:
@@ -93,8 +97,8 @@ class BatchWriter:
         """On success, write what is still buffered; either way, end the load's turns."""
         try:
             if error is None:
-                for type_name in list(self.entities):
-                    self._flush_entities(type_name)
+                for batch in list(self.entities):
+                    self._flush_entities(batch)
                 for batch in list(self.relations):
                     self._flush_relations(batch)
                 while self._pending:
@@ -113,8 +117,8 @@ class BatchWriter:
             if not failed:
                 raise
 
-    def _flush_entities(self, type_name: str) -> None:
-        self._flush(entity_statement(type_name), type_name, self.entities.pop(type_name, []))
+    def _flush_entities(self, batch: tuple[str, bool]) -> None:
+        self._flush(entity_statement(*batch), batch[0], self.entities.pop(batch, []))
 
     def _flush_relations(self, batch: tuple[str, bool]) -> None:
         self._flush(relation_statement(*batch), batch[0], self.relations.pop(batch, []))

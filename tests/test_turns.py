@@ -8,7 +8,7 @@ import pytest
 from kb import db
 from kb.errors import LoadInterrupted
 from loaders import turns, writer
-from loaders.new_relations import NewRelations
+from loaders.new_records import NewRecords
 
 STATEMENT = writer.entity_statement("City")
 
@@ -53,7 +53,7 @@ def test_a_batch_that_overtakes_its_predecessor_waits_and_writes_after_it(empty_
 
 
 def test_a_load_leaves_no_token(empty_db):
-    writer_ = writer.BatchWriter(batch_size=2, new_relations=NewRelations())
+    writer_ = writer.BatchWriter(batch_size=2, new_records=NewRecords())
     with writer_:
         for index in range(5):
             writer_.add((True, "City", {"id": f"city-{index}", "name": f"City {index}"}))

@@ -1,7 +1,7 @@
-"""Relations a load may create instead of merge: only those that cannot be stored yet."""
+"""Records a load may create instead of merge: only those that cannot be stored yet."""
 from kb import db
 from loaders import by_path, pipeline
-from loaders.new_relations import NewRelations
+from loaders.new_records import NewRecords
 from tests.conftest import graph_counts
 
 
@@ -10,45 +10,51 @@ def tie(start, end, type_name="MEMBER_OF", key=None):
 
 
 def counted(*items, input_types=None, stored_ids=()):
-    new_relations = NewRelations()
+    new_records = NewRecords()
     for item in items:
-        new_relations.count(item)
+        new_records.count_relation(item)
     types = input_types if input_types is not None else {"city-new": "City", "org-new": "Organization",
                                                          "city-old": "City", "org-old": "Organization"}
-    new_relations.know_entities(types, set(stored_ids))
-    return new_relations
+    new_records.know_entities(types, set(stored_ids))
+    return new_records
+
+
+def test_an_entity_is_new_unless_stored_before():
+    new_records = counted(stored_ids={"city-old"})
+    assert new_records.is_new((True, "City", {"id": "city-new", "name": "New"}))
+    assert not new_records.is_new((True, "City", {"id": "city-old", "name": "Old"}))
 
 
 def test_a_tie_with_an_end_the_load_creates_is_new():
-    new_relations = counted(tie("city-new", "org-old"), tie("city-old", "org-new"), tie("city-new", "org-new"),
+    new_records = counted(tie("city-new", "org-old"), tie("city-old", "org-new"), tie("city-new", "org-new"),
                             stored_ids={"city-old", "org-old"})
-    assert new_relations.is_new(tie("city-new", "org-old"))
-    assert new_relations.is_new(tie("city-old", "org-new"))
-    assert new_relations.is_new(tie("city-new", "org-new"))
+    assert new_records.is_new(tie("city-new", "org-old"))
+    assert new_records.is_new(tie("city-old", "org-new"))
+    assert new_records.is_new(tie("city-new", "org-new"))
 
 
 def test_a_tie_between_stored_entities_is_not_new():
-    new_relations = counted(tie("city-old", "org-old"), tie("city-old", "org-outside"),
+    new_records = counted(tie("city-old", "org-old"), tie("city-old", "org-outside"),
                             stored_ids={"city-old", "org-old"})
-    assert not new_relations.is_new(tie("city-old", "org-old"))
+    assert not new_records.is_new(tie("city-old", "org-old"))
     # An end outside the input is a stored entity (validation made sure of it).
-    assert not new_relations.is_new(tie("city-old", "org-outside"))
+    assert not new_records.is_new(tie("city-old", "org-outside"))
 
 
 def test_a_tie_given_twice_is_merged_both_times():
-    new_relations = counted(tie("city-new", "org-new"), tie("city-new", "org-new"), tie("city-new", "org-old"))
-    assert not new_relations.is_new(tie("city-new", "org-new"))
-    assert new_relations.is_new(tie("city-new", "org-old"))
+    new_records = counted(tie("city-new", "org-new"), tie("city-new", "org-new"), tie("city-new", "org-old"))
+    assert not new_records.is_new(tie("city-new", "org-new"))
+    assert new_records.is_new(tie("city-new", "org-old"))
 
 
 def test_type_and_key_are_part_of_a_ties_identity():
-    new_relations = counted(tie("city-new", "org-new"), tie("city-new", "org-new", "SECRETARIAT_AT"),
+    new_records = counted(tie("city-new", "org-new"), tie("city-new", "org-new", "SECRETARIAT_AT"),
                             tie("p-new", "city-new", "HOLDS_OFFICE", "mayor"),
                             tie("p-new", "city-new", "HOLDS_OFFICE", "party secretary"),
                             input_types={"city-new": "City", "org-new": "Organization", "p-new": "Person"})
-    assert new_relations.is_new(tie("city-new", "org-new"))
-    assert new_relations.is_new(tie("city-new", "org-new", "SECRETARIAT_AT"))
-    assert new_relations.is_new(tie("p-new", "city-new", "HOLDS_OFFICE", "mayor"))
+    assert new_records.is_new(tie("city-new", "org-new"))
+    assert new_records.is_new(tie("city-new", "org-new", "SECRETARIAT_AT"))
+    assert new_records.is_new(tie("p-new", "city-new", "HOLDS_OFFICE", "mayor"))
 
 
 NODES = """id:ID,:LABEL,name,sources:string[],title,kind
@@ -80,3 +86,14 @@ def test_ties_a_fresh_load_created_are_merged_when_loaded_again(empty_db, tmp_pa
     load(write_files(tmp_path, "city-t,org-t,MEMBER_OF,src-t,again\n"))
     assert graph_counts() == (3, 1)
     assert db.read("MATCH ()-[r:MEMBER_OF]->() RETURN r.note AS note")[0]["note"] == "again"
+
+
+def test_a_load_merges_an_entity_stored_before_and_creates_the_others(seeded_db, tmp_path):
+    (tmp_path / "nodes.csv").write_text("id:ID,:LABEL,name,sources:string[]\n"
+                                        "city-foshan,City,Foshan again,src-reference\n"
+                                        "city-t,City,Tangshan,src-reference\n")
+    nodes, relations = graph_counts()
+    load(tmp_path)
+    assert graph_counts() == (nodes + 1, relations)
+    names = db.read("MATCH (c:City) WHERE c.id IN ['city-foshan', 'city-t'] RETURN c.id AS id, c.name AS name")
+    assert {r["id"]: r["name"] for r in names} == {"city-foshan": "Foshan again", "city-t": "Tangshan"}
