@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from neo4j.exceptions import ConstraintError
+
 from kb import db
 from kb.errors import LoadInterrupted
 from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
@@ -141,12 +143,12 @@ class BatchWriter:
 
 def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: int,
             previous: Future | None) -> tuple[str, int]:
-    if not db.write_tx(turns.write_in_turn, statement, token, turn, rows=rows):
+    if not _write_in_turn(statement, rows, token, turn):
         # It overtook its predecessor on the way to the token: it goes again once that one is
         # done, and not at all if that one failed.
         if previous is not None:
             previous.result()
-        if not db.write_tx(turns.write_in_turn, statement, token, turn, rows=rows):
+        if not _write_in_turn(statement, rows, token, turn):
             raise LoadInterrupted(f"batch {turn} of the load found its {LOAD_TOKEN_LABEL} node at "
                                   "another turn (changed by someone else?); run the load again")
     written = len(rows)
@@ -154,6 +156,15 @@ def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: 
     # written batch alive until the next full garbage collection; the batch is done with now.
     rows.clear()
     return type_name, written
+
+
+def _write_in_turn(statement: str, rows: list[dict], token: str, turn: int) -> bool:
+    try:
+        return db.write_tx(turns.write_in_turn, statement, token, turn, rows=rows)
+    except ConstraintError as error:
+        # An id new when validated was created by someone else (another load?) since.
+        raise LoadInterrupted(f"an entity this load creates was stored meanwhile by someone else ({error.message}); "
+                              "run the load again: it will merge it") from None
 
 
 def prepared(record: EntityRecord | RelationRecord) -> tuple[bool, str, dict]:

@@ -1,7 +1,11 @@
 """Records a load may create instead of merge: only those that cannot be stored yet."""
+import pytest
+
 from kb import db
+from kb.errors import LoadInterrupted
 from loaders import by_path, pipeline
 from loaders.new_records import NewRecords
+from loaders.writer import BatchWriter
 from tests.conftest import graph_counts
 
 
@@ -97,3 +101,12 @@ def test_a_load_merges_an_entity_stored_before_and_creates_the_others(seeded_db,
     assert graph_counts() == (nodes + 1, relations)
     names = db.read("MATCH (c:City) WHERE c.id IN ['city-foshan', 'city-t'] RETURN c.id AS id, c.name AS name")
     assert {r["id"]: r["name"] for r in names} == {"city-foshan": "Foshan again", "city-t": "Tangshan"}
+
+
+def test_an_entity_stored_by_someone_else_since_validation_stops_the_load_clearly(empty_db):
+    db.write("CREATE (:Entity:City {id: 'city-t', name: 'Stored meanwhile'})")
+    new_records = counted(input_types={"city-t": "City"})
+    with pytest.raises(LoadInterrupted, match="stored meanwhile by someone else"):
+        with BatchWriter(10, new_records) as writer:
+            writer.add((True, "City", {"id": "city-t", "name": "Tangshan"}))
+    assert db.read("MATCH (c:City) RETURN collect(c.name) AS names")[0]["names"] == ["Stored meanwhile"]
