@@ -209,9 +209,11 @@ def reader(paths) -> RecordSource:
             if not file.relationships:
                 yield from _entities(file, validator)
 
-    def relations(validator: Validator):
-        for file in files:
-            if file.relationships:
-                yield from _relations(file, validator)
+    parts = tuple((file.path.stat().st_size, functools.partial(_relations, file)) for file in files
+                  if file.relationships)
 
-    return RecordSource(entities, relations)
+    def relations(validator: Validator):
+        for _, phase in parts:
+            yield from phase(validator)
+
+    return RecordSource(entities, relations, parts)

@@ -32,6 +32,13 @@ class NewRecords:
         else:
             self._seen[index] |= bit
 
+    def absorb(self, other: "NewRecords") -> None:
+        """Take over the relation identities another NewRecords counted (in a worker process)."""
+        mine_seen, theirs_seen = _bits(self._seen), _bits(other._seen)
+        repeated = _bits(self._repeated) | _bits(other._repeated) | (mine_seen & theirs_seen)
+        self._seen = bytearray((mine_seen | theirs_seen).to_bytes(SLOTS // 8, "little"))
+        self._repeated = bytearray(repeated.to_bytes(SLOTS // 8, "little"))
+
     def know_entities(self, input_types: dict, stored_ids: set) -> None:
         """The input's entities (id -> type) and those of them the database held before the load."""
         self._input_types, self._stored_ids = input_types, stored_ids
@@ -53,3 +60,7 @@ def _slot(item: tuple) -> tuple[int, int]:
     _, type_name, row = item
     slot = hash((type_name, row["start"], row["end"], row["key"])) & (SLOTS - 1)
     return slot >> 3, 1 << (slot & 7)
+
+
+def _bits(bitmap: bytearray) -> int:
+    return int.from_bytes(bitmap, "little")

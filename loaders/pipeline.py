@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from kb import config, db, ddl
 from kb.schema import ENTITY_LABEL, schema
+from loaders import worker
 from loaders.new_records import NewRecords
 from loaders.records import RelationRecord, Validator
 from loaders.spool import Spool
@@ -24,14 +25,20 @@ class RecordSource:
     """An input read in two phases, entities then relations, so relations always find their ends.
 
     Each phase yields records as it reads them, so that large files stream instead of sitting in
-    memory.
+    memory. A source whose relations come in independent parts (files) lists them as
+    (size in bytes, phase), in order; a large input's later parts are then checked on another core.
     """
     entities: Callable[[Validator], Iterable]
     relations: Callable[[Validator], Iterable]
+    relation_parts: tuple = ()
 
     def __call__(self, validator: Validator) -> Iterable:
         yield from self.entities(validator)
         yield from self.relations(validator)
+
+    def parts(self) -> tuple:
+        """The relation phase in parts, (size, phase); one part of unknown size if not split."""
+        return self.relation_parts or ((0, self.relations),)
 
 
 def combine(sources: list[RecordSource]) -> RecordSource:
@@ -44,7 +51,7 @@ def combine(sources: list[RecordSource]) -> RecordSource:
         for source in sources:
             yield from source.relations(validator)
 
-    return RecordSource(entities, relations)
+    return RecordSource(entities, relations, tuple(part for source in sources for part in source.parts()))
 
 
 @dataclass
@@ -64,6 +71,65 @@ def _progress(total: int, description: str, show: bool | None):
     # delay: a bar appears only for loads that take more than a moment.
     return tqdm(total=total, desc=description, unit=" records", file=sys.stderr, delay=1.0,
                 disable=not sys.stderr.isatty() if show is None else not show, dynamic_ncols=True)
+
+
+@dataclass
+class _Checked:
+    """Where the validation pass leaves what it checked: the validator's findings, the spooled
+    rows and the counted relation identities."""
+    validator: Validator
+    spool: Spool
+    new_records: NewRecords
+    dry_run: bool
+
+    def take(self, records: Iterable) -> None:
+        for record in records:
+            if not self.dry_run:
+                item = prepared(record)
+                self.spool.add(item)
+                if isinstance(record, RelationRecord):
+                    self.new_records.count_relation(item)
+
+    def absorb(self, other: "_Checked") -> None:
+        self.validator.absorb(other.validator)
+        self.new_records.absorb(other.new_records)
+        self.spool.extend(other.spool)
+
+
+# Below this many bytes of relation files, a worker process would save less than it costs.
+PARALLEL_FROM_BYTES = 16 * 1024 * 1024
+
+
+def _check_relations(parts: tuple, checked: _Checked) -> None:
+    """Check every relation part; on a large input, the later half of them in a worker process."""
+    own, later = _halves(parts)
+    if not later or sum(size for size, _ in parts) < PARALLEL_FROM_BYTES or not worker.CAN_FORK:
+        for _, phase in parts:
+            checked.take(phase(checked.validator))
+        return
+    with Spool() as worker_spool:
+        def check_later():
+            found = _Checked(checked.validator.for_later_relations(), worker_spool, NewRecords(), checked.dry_run)
+            for _, phase in later:
+                found.take(phase(found.validator))
+            worker_spool.flush()
+            # The spool's file is shared with this process; the rest goes back through the pipe.
+            return found.validator.findings(), found.new_records
+
+        with worker.forked(check_later) as later_worker:
+            for _, phase in own:
+                checked.take(phase(checked.validator))
+            later_validator, later_records = later_worker.result()
+        checked.absorb(_Checked(later_validator, worker_spool, later_records, checked.dry_run))
+
+
+def _halves(parts: tuple) -> tuple[tuple, tuple]:
+    """The parts split in two runs of about equal size, order kept."""
+    total, running, best = sum(size for size, _ in parts), 0, (float("inf"), 0)
+    for index, (size, _) in enumerate(parts[:-1], start=1):
+        running += size
+        best = min(best, (abs(total - 2 * running), index))
+    return parts[:best[1]], parts[best[1]:]
 
 
 @contextlib.contextmanager
@@ -111,12 +177,9 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
     started = time.monotonic()
     validator, new_records = Validator(schema()), NewRecords()
     with _rare_garbage_collection(), Spool() as spool:
-        for record in records(validator):
-            if not dry_run:
-                item = prepared(record)
-                spool.add(item)
-                if isinstance(record, RelationRecord):
-                    new_records.count_relation(item)
+        checked = _Checked(validator, spool, new_records, dry_run)
+        checked.take(records.entities(validator))
+        _check_relations(records.parts(), checked)
         validator.finish(stored_types)
         report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
         if not dry_run:

@@ -155,6 +155,28 @@ class Validator:
             return False
         return True
 
+    def for_later_relations(self) -> "Validator":
+        """A validator for relations only, knowing this one's entities: it checks a later part of
+        the input elsewhere (a worker process), and absorb then takes over what it found."""
+        other = Validator(self.schema)
+        other.types = self.types
+        return other
+
+    def absorb(self, other: "Validator") -> None:
+        """Take over what a for_later_relations validator found, as if this one had checked it."""
+        self.relation_count += other.relation_count
+        self.problems.extend(other.problems[:MAX_PROBLEMS_KEPT - len(self.problems)])
+        self.problem_count += other.problem_count
+        self._deferred_ends.extend(other._deferred_ends)
+        for source_id, origin in other._deferred_sources.items():
+            self._deferred_sources.setdefault(source_id, origin)
+
+    def findings(self) -> "Validator":
+        """This validator, ready to be sent to absorb: without the entities it was given (absorb's
+        side has them)."""
+        self.types = {}
+        return self
+
     def finish(self, stored_types: Callable[[list[str]], dict]) -> None:
         """Resolve references outside the input through stored_types(ids) -> {id: type}; raise on any problem."""
         outside = {entity_id for _, _, _, entity_id in self._deferred_ends if entity_id not in self.types}
