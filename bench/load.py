@@ -253,7 +253,7 @@ def report(payload: dict) -> str:
         if path == "admin_import":
             note = f"import {r['import_seconds']} s + constraints/indexes {r['index_seconds']} s; offline"
         if path == "ours":
-            note = f"peak RSS {r['peak_rss_mb']} MB; validation included"
+            note = f"peak RSS {r['peak_rss_mb']} MB (worker {r.get('worker_peak_rss_mb')} MB); validation included"
         rows.append([r["what"], r["entities"], r["relations"], r["seconds"], r["entities_per_s"],
                      r["relations_per_s"], note])
     text = harness.table(f"Load ({payload['dataset']['entities']} entities, {payload['dataset']['relations']} relations)",
@@ -264,13 +264,15 @@ def report(payload: dict) -> str:
 
 def memory_payload(payload: dict) -> dict:
     ours = payload["paths"].get("ours", {})
-    return {"peak_rss_mb": ours.get("peak_rss_mb"), "entities": ours.get("entities"),
-            "relations": ours.get("relations")}
+    return {"peak_rss_mb": ours.get("peak_rss_mb"), "worker_peak_rss_mb": ours.get("worker_peak_rss_mb"),
+            "entities": ours.get("entities"), "relations": ours.get("relations")}
 
 
 def memory_report(memory: dict) -> str:
     return harness.table("Memory", ["what", "peak RSS MB"],
-                         [["our loader process (VmHWM), whole load", memory["peak_rss_mb"]]])
+                         [["our loader process (VmHWM), whole load", memory["peak_rss_mb"]],
+                          ["its validation worker process (forked, during validation only)",
+                           memory["worker_peak_rss_mb"]]])
 
 
 def main() -> int:
