@@ -11,13 +11,13 @@ from typing import Callable, Iterable
 
 from tqdm import tqdm
 
-from kb import config, db, ddl
-from kb.schema import ENTITY_LABEL, schema
+from kb import config, ddl
+from kb.schema import schema
 from loaders import worker
 from loaders.new_records import NewRecords
 from loaders.records import RelationRecord, Validator
 from loaders.spool import Spool
-from loaders.writer import BatchWriter, prepared, stored_types
+from loaders.writer import BatchWriter, holds_entities, prepared, stored_types
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def _search_index_built_after_a_first_load():
     entities: 3.6 s afterwards, against 8 s more during the load). A search made meanwhile says
     that the index is being built (kb/search.py) rather than find part of the load. Into any
     other database, the index stays and follows every batch."""
-    first_load = db.read(f"MATCH (n:{ENTITY_LABEL}) RETURN count(n) = 0 AS empty")[0]["empty"]
+    first_load = not holds_entities()
     if first_load:
         ddl.drop_search_index()
     try:

@@ -37,8 +37,16 @@ def relation_statement(type_name: str, create: bool = False) -> str:
             f"{'CREATE' if create else 'MERGE'} (a)-[r:`{relation.name}`{identity}]->(b) SET r = row.props")
 
 
+def holds_entities() -> bool:
+    """Whether the database holds any entity (read from Neo4j's counts, not by a scan)."""
+    return db.read(f"MATCH (n:{ENTITY_LABEL}) RETURN count(n) > 0 AS found")[0]["found"]
+
+
 def stored_types(ids: list[str]) -> dict[str, str]:
     """The entity type of each given id that the database already holds."""
+    # A first load would look up every one of its ids in vain (200,000 ids: about 1.4 s).
+    if not ids or not holds_entities():
+        return {}
     found = {}
     for start in range(0, len(ids), 20000):
         records = db.read(f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{id: id}}) "
