@@ -209,11 +209,5 @@ def reader(paths) -> RecordSource:
             if not file.relationships:
                 yield from _entities(file, validator)
 
-    parts = tuple((file.path.stat().st_size, functools.partial(_relations, file)) for file in files
-                  if file.relationships)
-
-    def relations(validator: Validator):
-        for _, phase in parts:
-            yield from phase(validator)
-
-    return RecordSource(entities, relations, parts)
+    return RecordSource.of_parts(entities, tuple((file.path.stat().st_size, functools.partial(_relations, file))
+                                                 for file in files if file.relationships))

@@ -40,6 +40,15 @@ class RecordSource:
         """The relation phase in parts, (size, phase); one part of unknown size if not split."""
         return self.relation_parts or ((0, self.relations),)
 
+    @classmethod
+    def of_parts(cls, entities: Callable[[Validator], Iterable], parts: tuple) -> "RecordSource":
+        """A source whose relation phase is its parts, (size, phase), read in order."""
+        def relations(validator: Validator):
+            for _, phase in parts:
+                yield from phase(validator)
+
+        return cls(entities, relations, parts)
+
 
 def combine(sources: list[RecordSource]) -> RecordSource:
     """One source reading the entities of every source before any relation."""
@@ -47,11 +56,7 @@ def combine(sources: list[RecordSource]) -> RecordSource:
         for source in sources:
             yield from source.entities(validator)
 
-    def relations(validator):
-        for source in sources:
-            yield from source.relations(validator)
-
-    return RecordSource(entities, relations, tuple(part for source in sources for part in source.parts()))
+    return RecordSource.of_parts(entities, tuple(part for source in sources for part in source.parts()))
 
 
 @dataclass

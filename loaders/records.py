@@ -93,8 +93,13 @@ class Validator:
             if self.types.get(source_id) != "Source":
                 self._deferred_sources.setdefault(source_id, origin)
 
-    def _type(self, lookup, type_name, origin: str):
-        """The schema's type of that name, or None after recording that there is none."""
+    def _type(self, known: dict, lookup, type_name, origin: str):
+        """The schema's type of that name (known: the schema's types by name), or None after
+        recording that there is none."""
+        # Most rows name a valid type; the lookup that explains a bad one runs only for those.
+        found = known.get(type_name) if type(type_name) is str else None
+        if found is not None:
+            return found
         try:
             return lookup(str(type_name))
         except SchemaError as error:
@@ -104,7 +109,7 @@ class Validator:
     def entity(self, type_name, raw: dict, origin: str) -> EntityRecord | None:
         """A checked entity record, or None after recording its problems."""
         self.entity_count += 1
-        entity_type = self._type(self.schema.entity, type_name, origin)
+        entity_type = self._type(self.schema.entities, self.schema.entity, type_name, origin)
         if entity_type is None:
             return None
         props = self._properties(entity_type, raw, origin)
@@ -122,12 +127,9 @@ class Validator:
     def relation(self, type_name, start, end, raw: dict, origin: str) -> RelationRecord | None:
         """A checked relation record, or None after recording its problems."""
         self.relation_count += 1
-        # Most rows name a valid type; the lookup that explains a bad one runs only for those.
-        relation_type = self.schema.relations.get(type_name) if type(type_name) is str else None
+        relation_type = self._type(self.schema.relations, self.schema.relation, type_name, origin)
         if relation_type is None:
-            relation_type = self._type(self.schema.relation, type_name, origin)
-            if relation_type is None:
-                return None
+            return None
         props = self._properties(relation_type, raw, origin)
         ends_ok = True
         for field, entity_id, allowed in (("from", start, relation_type.sources), ("to", end, relation_type.targets)):
