@@ -17,10 +17,18 @@ def statements() -> list[str]:
         found.append(f"CREATE CONSTRAINT {name.lower()}_id IF NOT EXISTS FOR (n:`{name}`) REQUIRE n.id IS UNIQUE")
     # Eventually consistent: Lucene updates leave the commit path (large loads commit faster);
     # loaders wait for the refresh at the end, so a load's entities are searchable when it returns.
+    return found + [_search_index_statement()]
+
+
+def _search_index_statement() -> str:
     indexed = ", ".join(f"n.`{name}`" for name in SEARCH_PROPERTIES)
-    found.append(f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON EACH [{indexed}] "
-                 "OPTIONS {indexConfig: {`fulltext.eventually_consistent`: true}}")
-    return found
+    return (f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON EACH [{indexed}] "
+            "OPTIONS {indexConfig: {`fulltext.eventually_consistent`: true}}")
+
+
+def create_search_index() -> None:
+    """Create the full-text index if it is missing; the server populates it in the background."""
+    db.write(_search_index_statement())
 
 
 def drop_search_index() -> None:

@@ -66,10 +66,12 @@ class BatchWriter:
 
     IN_FLIGHT = 2
 
-    def __init__(self, batch_size: int, new_records: NewRecords, on_written=lambda n: None):
+    def __init__(self, batch_size: int, new_records: NewRecords, on_written=lambda n: None,
+                 on_entities_written=lambda: None):
         self.batch_size = batch_size
         self.new_records = new_records
         self.on_written = on_written
+        self.on_entities_written = on_entities_written
         # (type, create) -> rows
         self.entities: dict[tuple[str, bool], list] = defaultdict(list)
         self.relations: dict[tuple[str, bool], list] = defaultdict(list)
@@ -92,13 +94,19 @@ class BatchWriter:
                 self._flush_entities(batch)
         else:
             if not self._relations_started:
-                for entity_batch in list(self.entities):
-                    self._flush_entities(entity_batch)
-                self._relations_started = True
+                self._start_relations()
             buffer = self.relations[batch]
             buffer.append(row)
             if len(buffer) >= self.batch_size:
                 self._flush_relations(batch)
+
+    def _start_relations(self) -> None:
+        for entity_batch in list(self.entities):
+            self._flush_entities(entity_batch)
+        while self._pending:
+            self._wait()
+        self._relations_started = True
+        self.on_entities_written()
 
     def __enter__(self) -> "BatchWriter":
         return self

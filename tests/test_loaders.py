@@ -221,13 +221,26 @@ def search_index() -> dict:
                    name=ddl.SEARCH_INDEX)[0]
 
 
-def test_a_first_load_builds_the_search_index_once_it_has_written(empty_db, tmp_path):
-    before = search_index()
+def test_a_first_load_builds_the_search_index_once_its_entities_are_written(empty_db, tmp_path, monkeypatch):
+    graph_when_built = []
+    create_search_index = ddl.create_search_index
+
+    def recording_create():
+        counts = db.read("MATCH (n:Entity) RETURN count(n) AS entities, COUNT { ()-[]->() } AS relations")[0]
+        indexes = db.read("SHOW FULLTEXT INDEXES YIELD name WHERE name = $name RETURN count(*) AS found",
+                          name=ddl.SEARCH_INDEX)[0]
+        graph_when_built.append((counts["entities"], counts["relations"], indexes["found"]))
+        create_search_index()
+
+    monkeypatch.setattr(ddl, "create_search_index", recording_create)
     write(tmp_path, "nodes.csv", GOOD_NODES)
+    write(tmp_path, "relationships.csv", GOOD_RELATIONSHIPS)
     load(tmp_path)
-    after = search_index()
-    assert after["id"] != before["id"] and after["state"] == "ONLINE"
+    # Dropped, then built once: with every entity committed, before the first relation.
+    assert graph_when_built == [(3, 0, 0)]
+    assert search_index()["state"] == "ONLINE"
     assert search("Xantum")[0].id == "city-x"
+    assert graph_counts() == (3, 1)
 
 
 def test_a_load_into_a_database_with_entities_keeps_its_search_index(seeded_db, tmp_path):
