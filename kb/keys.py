@@ -30,6 +30,10 @@ def _normalise(text: str) -> str:
 # Names repeat across a large input (many people share a name): fold each distinct one once.
 @functools.lru_cache(maxsize=1 << 14)
 def _variants(text: str) -> frozenset[str]:
+    if text.isascii():
+        # Nothing to transliterate or strip (most names of a large input): the case-folded form.
+        folded = _normalise(text)
+        return frozenset((folded,) if folded else ())
     folded = _normalise(text.replace("ß", "ss").replace("ẞ", "ss"))
     german = folded
     for umlaut, replacement in GERMAN_TRANSLITERATION.items():
