@@ -200,6 +200,9 @@ class Validator:
                 self.problem(origin, "sources", f"cites {source_id!r}, which {what}")
         if self.problems:
             raise InvalidRecord(self.problems, self.problem_count)
+        # Where each record came from only serves problem reports; the write pass needs the room
+        # (200,000 entities: about 30 MB).
+        self._first_seen, self._deferred_ends, self._deferred_sources = {}, [], {}
 
     def _check_stored_conflicts(self, stored_types) -> None:
         """An input id already stored under another type would break the one-id-one-entity rule."""

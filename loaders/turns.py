@@ -26,18 +26,19 @@ _TAKE_TURN = ("MATCH (token) WHERE elementId(token) = $token "
 _TURN_TAKEN = "MATCH (token) WHERE elementId(token) = $token RETURN token.next_turn = $turn + 1 AS taken"
 
 
-def write_in_turn(tx, statement: str, token: str, turn: int, **params) -> bool:
-    """Run the batch statement (beginning with UNWIND) in its turn ($turn) on the load's token.
+def write_in_turn(tx, statement: str, token: str, turn: int, **params) -> dict | None:
+    """Run the batch statement (beginning with UNWIND, returning one record) in its turn ($turn)
+    on the load's token, and return that record as a dict.
 
-    False when the turn had not come, and nothing was written: the batch must go again once its
+    None when the turn had not come, and nothing was written: the batch must go again once its
     predecessor has committed."""
-    tx.run(_TAKE_TURN + statement, token=token, turn=turn, **params).consume()
+    result = tx.run(_TAKE_TURN + statement, token=token, turn=turn, **params).single(strict=True).data()
     # Within this transaction, which holds the token's lock, next_turn shows whether it moved.
     record = tx.run(_TURN_TAKEN, token=token, turn=turn).single()
     if record is None:
         raise LoadInterrupted(f"the load's {LOAD_TOKEN_LABEL} node was deleted while the load ran, so its "
                               "batches could no longer be kept in order; run the load again")
-    return record["taken"]
+    return result if record["taken"] else None
 
 
 def create_token() -> str:
