@@ -2,7 +2,7 @@
 our loader, a naive loader (one MERGE per transaction), LOAD CSV ... IN TRANSACTIONS, and
 neo4j-admin database import (offline, the bound). Also our loader's peak RSS (memory.json).
 
-Usage: python bench/load.py --size small|1m
+Usage: python bench/load.py --size small|1m [--rounds N]
 """
 from __future__ import annotations
 
@@ -212,24 +212,53 @@ def _measure(path: str, folder: Path, sample: Path | None, keep_server: bool):
     return figures, None
 
 
-def run(size: str, keep_server: bool = False):
-    """All loading paths on the size's files; our loader last, its server kept up when asked."""
+# Paths measured again in each further round, alternately: this machine's speed drifts by tens of
+# percent within minutes, so the comparison that matters most is made several times.
+REPEATED = ["load_csv", "ours"]
+
+
+def run(size: str, keep_server: bool = False, rounds: int = 1):
+    """All loading paths on the size's files, then LOAD CSV and ours again in each further round;
+    our loader last, its server kept up when asked."""
     folder, summary = harness.dataset(size)
     sample_size = harness.SIZES[size]["naive_sample"]
     sample = naive_sample(folder, sample_size) if sample_size else None
-    results, kept = {}, None
-    for path in PATHS:
-        harness.say(f"load: {DESCRIPTIONS[path]} ...")
-        try:
-            results[path], context = _measure(path, folder, sample, keep_server and path == "ours")
-            kept = context or kept
-        except Exception as error:  # one path failing must not hide the others' figures
-            harness.say(f"load: {path} failed: {error}")
-            results[path] = {"path": path, "what": DESCRIPTIONS[path], "error": str(error)[-1500:]}
+    runs, kept = {path: [] for path in PATHS}, None
+    for round_index in range(rounds):
+        last_round = round_index == rounds - 1
+        for path in PATHS if round_index == 0 else REPEATED:
+            harness.say(f"load: {DESCRIPTIONS[path]} (round {round_index + 1} of {rounds}) ...")
+            try:
+                figures, context = _measure(path, folder, sample, keep_server and last_round and path == "ours")
+                kept = context or kept
+            except Exception as error:  # one path failing must not hide the others' figures
+                harness.say(f"load: {path} failed: {error}")
+                figures = {"path": path, "what": DESCRIPTIONS[path], "error": str(error)[-1500:]}
+            runs[path].append(figures)
+    results = {path: _median_run(found) for path, found in runs.items()}
     payload = {"dataset": {k: summary[k] for k in ("seed", "entities", "relations", "entity_counts",
                                                    "relation_counts")},
-               "paths": results, "ratios": ratios(results)}
+               "rounds": rounds, "paths": results, "ratios": ratios(results),
+               "ours_vs_load_csv_by_round": _ratios_by_round(runs["ours"], runs["load_csv"])}
     return payload, kept
+
+
+def _median_run(found: list[dict]) -> dict:
+    """The run of median wall time (a failed run, if any), with every run's wall time."""
+    failed = [r for r in found if "error" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(found, key=lambda r: r["seconds"])
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    if len(found) > 1:
+        median["runs_seconds"] = [r["seconds"] for r in found]
+    return median
+
+
+def _ratios_by_round(ours: list[dict], load_csv: list[dict]) -> list[float]:
+    """Ours to LOAD CSV in each round (same records, so the inverse ratio of wall times)."""
+    return [round(other["seconds"] / mine["seconds"], 2) for mine, other in zip(ours, load_csv)
+            if "error" not in mine and "error" not in other]
 
 
 def ratios(results: dict) -> dict:
@@ -254,12 +283,19 @@ def report(payload: dict) -> str:
             note = f"import {r['import_seconds']} s + constraints/indexes {r['index_seconds']} s; offline"
         if path == "ours":
             note = f"peak RSS {r['peak_rss_mb']} MB (worker {r.get('worker_peak_rss_mb')} MB); validation included"
+        if "runs_seconds" in r:
+            runs = f"median of {len(r['runs_seconds'])} runs: {', '.join(map(str, r['runs_seconds']))} s"
+            note = "; ".join(filter(None, [runs, note]))
         rows.append([r["what"], r["entities"], r["relations"], r["seconds"], r["entities_per_s"],
                      r["relations_per_s"], note])
     text = harness.table(f"Load ({payload['dataset']['entities']} entities, {payload['dataset']['relations']} relations)",
                          ["path", "entities", "relations", "wall s", "entities/s", "relations/s", "note"], rows)
     ratio_text = ", ".join(f"{k} = {v}x" for k, v in payload["ratios"].items())
-    return text + f"\nratios of records/s: {ratio_text or 'n/a'}"
+    text += f"\nratios of records/s: {ratio_text or 'n/a'}"
+    if payload.get("rounds", 1) > 1:
+        text += "\nours to LOAD CSV, round by round: " + ", ".join(
+            f"{v}x" for v in payload["ours_vs_load_csv_by_round"])
+    return text
 
 
 def memory_payload(payload: dict) -> dict:
@@ -278,8 +314,10 @@ def memory_report(memory: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(harness.SIZES), default="small")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure LOAD CSV and our loader this many times, alternately (median reported)")
     args = parser.parse_args()
-    payload, _ = run(args.size)
+    payload, _ = run(args.size, rounds=args.rounds)
     print(report(payload))
     memory = memory_payload(payload)
     print(memory_report(memory))

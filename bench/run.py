@@ -1,6 +1,6 @@
 """Every benchmark in one go on one generated graph: load (all paths), memory, queries, rendering.
 
-Usage: python bench/run.py --size small|1m
+Usage: python bench/run.py --size small|1m [--rounds N]
 Exits non-zero if any benchmark produced no figures (the CI smoke test runs --size small).
 """
 from __future__ import annotations
@@ -20,6 +20,8 @@ from bench import harness, load, queries, render
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(harness.SIZES), default="small")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure LOAD CSV and our loader this many times, alternately (median reported)")
     args = parser.parse_args()
     started, load_average = time.monotonic(), os.getloadavg()
     folder, summary = harness.dataset(args.size)
@@ -27,7 +29,7 @@ def main() -> int:
           f"({folder})")
     failed = []
     # Our loader runs last and its server stays up: the queries and renders use its graph.
-    load_payload, kept = load.run(args.size, keep_server=True)
+    load_payload, kept = load.run(args.size, keep_server=True, rounds=args.rounds)
     print(load.report(load_payload))
     memory = load.memory_payload(load_payload)
     print(load.memory_report(memory) if memory["peak_rss_mb"] else "\nMemory: no figure")
