@@ -292,7 +292,7 @@ def report(payload: dict) -> str:
                          ["path", "entities", "relations", "wall s", "entities/s", "relations/s", "note"], rows)
     ratio_text = ", ".join(f"{k} = {v}x" for k, v in payload["ratios"].items())
     text += f"\nratios of records/s: {ratio_text or 'n/a'}"
-    if payload.get("rounds", 1) > 1:
+    if payload["rounds"] > 1:
         text += "\nours to LOAD CSV, round by round: " + ", ".join(
             f"{v}x" for v in payload["ours_vs_load_csv_by_round"])
     return text
