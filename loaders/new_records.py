@@ -9,6 +9,8 @@ else is MERGEd, so a load stays idempotent.
 """
 from __future__ import annotations
 
+from loaders.records import END, KEY, START
+
 # Relation identities are counted by their hash in two bitmaps of this many bits (8 MB each): a
 # slot two identities share makes both MERGE, which costs time, never correctness.
 SLOTS = 1 << 26
@@ -17,7 +19,7 @@ SLOTS = 1 << 26
 class NewRecords:
     """Counts the input's relation identities during validation, then tells the writer what is new.
 
-    Both passes hand it prepared rows, (True, type, props) or (False, type, {start, end, key, props})."""
+    Both passes hand it prepared rows (loaders/writer.py: prepared)."""
 
     def __init__(self):
         self._seen = bytearray(SLOTS // 8)
@@ -50,7 +52,7 @@ class NewRecords:
         index, bit = _slot(item)
         if self._repeated[index] & bit:
             return False
-        return self._created(row["start"]) or self._created(row["end"])
+        return self._created(row[START]) or self._created(row[END])
 
     def _created(self, entity_id: str) -> bool:
         return entity_id in self._input_types and entity_id not in self._stored_ids
@@ -58,7 +60,7 @@ class NewRecords:
 
 def _slot(item: tuple) -> tuple[int, int]:
     _, type_name, row = item
-    slot = hash((type_name, row["start"], row["end"], row["key"])) & (SLOTS - 1)
+    slot = hash((type_name, row[START], row[END], row[KEY])) & (SLOTS - 1)
     return slot >> 3, 1 << (slot & 7)
 
 

@@ -10,7 +10,7 @@ from tests.conftest import graph_counts
 
 
 def tie(start, end, type_name="MEMBER_OF", key=None):
-    return False, type_name, {"start": start, "end": end, "key": key, "props": {}}
+    return False, type_name, [start, end, key, {}]
 
 
 def counted(*items, input_types=None, stored_ids=()):

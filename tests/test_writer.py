@@ -12,7 +12,7 @@ ALLIANCE = (True, "Organization", {"id": "org-w", "name": "W Alliance"})
 
 
 def member_of(start="city-w", end="org-w"):
-    return False, "MEMBER_OF", {"start": start, "end": end, "key": None, "props": {"note": "written"}}
+    return False, "MEMBER_OF", [start, end, None, {"note": "written"}]
 
 
 def members() -> list[tuple[str, str]]:
@@ -74,3 +74,16 @@ def test_an_end_deleted_meanwhile_stops_the_load_clearly(empty_db):
             batches.add(member_of())
             db.write("MATCH (n {id: 'org-w'}) DETACH DELETE n")
     assert members() == []
+
+
+def test_the_driver_describes_a_batch_by_its_row_count_not_its_rows(empty_db, caplog):
+    # The driver builds this description for every statement even with its log off.
+    with caplog.at_level("DEBUG", logger="neo4j"):
+        with BatchWriter(10, NewRecords()) as batches:
+            for item in (CITY, ALLIANCE, member_of()):
+                batches.add(item)
+    sent = [r.getMessage() for r in caplog.records if "C: RUN" in r.getMessage() and "UNWIND $rows" in r.getMessage()]
+    assert len(sent) == 3
+    assert all("<1 rows>" in message for message in sent)
+    assert not any("Wuxi" in message or "W Alliance" in message for message in sent)
+    assert members() == [("city-w", "org-w")]
