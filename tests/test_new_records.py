@@ -110,3 +110,22 @@ def test_an_entity_stored_by_someone_else_since_validation_stops_the_load_clearl
         with BatchWriter(10, new_records) as writer:
             writer.add((True, "City", {"id": "city-t", "name": "Tangshan"}))
     assert db.read("MATCH (c:City) RETURN collect(c.name) AS names")[0]["names"] == ["Stored meanwhile"]
+
+
+def test_among_many_distinct_ties_none_is_taken_for_a_repeated_one():
+    # A repeated identity makes its tie MERGE; a false one costs the server a statement to plan.
+    ties = [tie(f"city-{n}", f"org-{n % 997}") for n in range(300_000)]
+    new_records = counted(*ties, input_types={**{f"city-{n}": "City" for n in range(300_000)},
+                                              **{f"org-{n}": "Organization" for n in range(997)}})
+    assert all(new_records.is_new(item) for item in ties)
+
+
+def test_a_tie_counted_once_here_and_once_in_a_worker_is_repeated():
+    here, worker = NewRecords(), NewRecords()
+    here.count_relation(tie("city-new", "org-new"))
+    here.count_relation(tie("city-new", "org-old"))
+    worker.count_relation(tie("city-new", "org-new"))
+    here.absorb(worker)
+    here.know_entities({"city-new": "City", "org-new": "Organization"}, set())
+    assert not here.is_new(tie("city-new", "org-new"))
+    assert here.is_new(tie("city-new", "org-old"))
