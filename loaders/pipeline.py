@@ -15,9 +15,10 @@ from kb import config, ddl
 from kb.schema import schema
 from loaders import worker
 from loaders.new_records import NewRecords
+from loaders.preparation import Preparation
 from loaders.records import RelationRecord, Validator
 from loaders.spool import Spool
-from loaders.writer import BatchWriter, holds_entities, prepared, stored_types
+from loaders.writer import BatchWriter, prepared, stored_types
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,15 @@ class _Checked:
 PARALLEL_FROM_BYTES = 16 * 1024 * 1024
 
 
-def _check_relations(parts: tuple, checked: _Checked) -> None:
-    """Check every relation part; on a large input, the later half of them in a worker process."""
+def _is_large(parts: tuple) -> bool:
+    return sum(size for size, _ in parts) >= PARALLEL_FROM_BYTES
+
+
+def _check_relations(parts: tuple, checked: _Checked, quiet) -> None:
+    """Check every relation part; on a large input, the later half of them in a worker process
+    (forked under quiet, see worker.forked)."""
     own, later = _halves(parts)
-    if not later or sum(size for size, _ in parts) < PARALLEL_FROM_BYTES or not worker.CAN_FORK:
+    if not later or not _is_large(parts) or not worker.CAN_FORK:
         for _, phase in parts:
             checked.take(phase(checked.validator))
         return
@@ -121,7 +127,7 @@ def _check_relations(parts: tuple, checked: _Checked) -> None:
             # The spool's file is shared with this process; the rest goes back through the pipe.
             return found.validator.findings(), found.new_records
 
-        with worker.forked(check_later) as later_worker:
+        with worker.forked(check_later, quiet) as later_worker:
             for _, phase in own:
                 checked.take(phase(checked.validator))
             later_validator, later_records = later_worker.result()
@@ -154,22 +160,25 @@ def _rare_garbage_collection():
 
 
 @contextlib.contextmanager
-def _search_index_built_after_a_first_load():
-    """Into a database without entities, build the search index once the load's entities are written.
+def _server_prepared(records: RecordSource, dry_run: bool, batch_size: int):
+    """The server's part of the load prepared while the input is validated (loaders/preparation.py);
+    yields the Preparation, or None for a dry run, which leaves the database alone.
 
-    Lucene indexes a finished set of entities in one pass faster than it follows every batch
-    (200,000 entities: 3.6 s in one pass, against 8 s more during the load), and the server
-    builds it on its own thread while the relations are written. Yields what the writer calls
-    once the entities are written. A search made meanwhile says that the index is being built
-    (kb/search.py) rather than find part of the load. Into any other database, the index stays
-    and follows every batch."""
-    first_load = not holds_entities()
-    if first_load:
-        ddl.drop_search_index()
+    Into a database without entities, the search index is then built once the load's entities
+    are written (Preparation.first_load): Lucene indexes a finished set of entities in one pass
+    faster than it follows every batch (200,000 entities: 3.6 s in one pass, against 8 s more
+    during the load), and the server builds it on its own thread while the relations are
+    written. A search made meanwhile says that the index is being built (kb/search.py) rather
+    than find part of the load. Into any other database, the index stays and follows every batch."""
+    if dry_run:
+        yield None
+        return
+    preparing = Preparation(plan_statements=_is_large(records.parts()), batch_size=batch_size).start()
     try:
-        yield ddl.create_search_index if first_load else (lambda: None)
+        yield preparing
     finally:
-        if first_load:
+        preparing.stop()
+        if preparing.first_load:
             ddl.init()
 
 
@@ -182,24 +191,26 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
     rather than merged (loaders/new_records.py).
     """
     started = time.monotonic()
+    batch_size = batch_size or config.setting("batch_size")
     validator, new_records = Validator(schema()), NewRecords()
-    with _rare_garbage_collection(), Spool() as spool:
+    with _rare_garbage_collection(), Spool() as spool, _server_prepared(records, dry_run, batch_size) as preparing:
         checked = _Checked(validator, spool, new_records, dry_run)
         checked.take(records.entities(validator))
-        _check_relations(records.parts(), checked)
+        _check_relations(records.parts(), checked, preparing.quiet if preparing else contextlib.nullcontext)
+        if preparing:
+            preparing.finish()
         validator.finish(stored_types)
         report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
         if not dry_run:
-            ddl.init()
             new_records.know_entities(validator.types, validator.stored_ids)
             total = validator.entity_count + validator.relation_count
-            with _search_index_built_after_a_first_load() as entities_written, \
-                    _progress(total, "Loading", show_progress) as bar:
-                with BatchWriter(batch_size or config.setting("batch_size"), new_records, bar.update,
-                                 entities_written) as writer:
+            entities_written = ddl.create_search_index if preparing.first_load else (lambda: None)
+            with _progress(total, "Loading", show_progress) as bar:
+                with BatchWriter(batch_size, new_records, bar.update, entities_written) as writer:
                     for item in spool:
                         writer.add(item)
                 report.written = writer.written
-            ddl.await_search_index()
+    if not dry_run:
+        ddl.await_search_index()
     report.seconds = time.monotonic() - started
     return report

@@ -56,12 +56,14 @@ class Worker:
 
 
 @contextlib.contextmanager
-def forked(work: Callable[[], object]):
+def forked(work: Callable[[], object], quiet=contextlib.nullcontext):
     """Run work() in a forked process; yields a Worker whose result() waits for it.
 
-    Leaving the block without the result (an error here) stops the process."""
+    quiet() is held while forking: it keeps this process's other threads where the child may
+    safely copy them. Leaving the block without the result (an error here) stops the process."""
     reading, writing = os.pipe()
-    pid = os.fork()
+    with quiet():
+        pid = os.fork()
     if pid == 0:
         os.close(reading)
         _answer(work, writing)

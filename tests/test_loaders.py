@@ -267,9 +267,9 @@ def in_parallel(monkeypatch):
     started = []
     forked = pipeline.worker.forked
 
-    def counted(work):
+    def counted(work, *quiet):
         started.append(work)
-        return forked(work)
+        return forked(work, *quiet)
 
     monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
     monkeypatch.setattr(pipeline.worker, "forked", counted)
