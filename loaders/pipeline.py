@@ -162,7 +162,7 @@ def _rare_garbage_collection():
 @contextlib.contextmanager
 def _server_prepared(records: RecordSource, dry_run: bool, batch_size: int):
     """The server's part of the load prepared while the input is validated (loaders/preparation.py);
-    yields the Preparation, or None for a dry run, which leaves the database alone.
+    yields the Preparation, which leaves the database alone in a dry run.
 
     Into a database without entities, the search index is then built once the load's entities
     are written (Preparation.first_load): Lucene indexes a finished set of entities in one pass
@@ -170,10 +170,7 @@ def _server_prepared(records: RecordSource, dry_run: bool, batch_size: int):
     during the load), and the server builds it on its own thread while the relations are
     written. A search made meanwhile says that the index is being built (kb/search.py) rather
     than find part of the load. Into any other database, the index stays and follows every batch."""
-    if dry_run:
-        yield None
-        return
-    preparing = Preparation(plan_statements=_is_large(records.parts()), batch_size=batch_size).start()
+    preparing = Preparation(_is_large(records.parts()), batch_size, touch_database=not dry_run).start()
     try:
         yield preparing
     finally:
@@ -196,9 +193,8 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
     with _rare_garbage_collection(), Spool() as spool, _server_prepared(records, dry_run, batch_size) as preparing:
         checked = _Checked(validator, spool, new_records, dry_run)
         checked.take(records.entities(validator))
-        _check_relations(records.parts(), checked, preparing.quiet if preparing else contextlib.nullcontext)
-        if preparing:
-            preparing.finish()
+        _check_relations(records.parts(), checked, preparing.quiet)
+        preparing.finish()
         validator.finish(stored_types)
         report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
         if not dry_run:

@@ -19,9 +19,11 @@ from loaders.writer import Batch, entity_statement, holds_entities
 
 
 class Preparation:
-    """Runs on a thread of its own from start() until finish() or stop()."""
+    """Runs on a thread of its own from start() until finish() or stop(); does nothing unless
+    touch_database (a dry run leaves the database alone)."""
 
-    def __init__(self, plan_statements: bool, batch_size: int):
+    def __init__(self, plan_statements: bool, batch_size: int, touch_database: bool = True):
+        self.touch_database = touch_database
         self.plan_statements = plan_statements
         self.batch_size = batch_size
         self.first_load = False
@@ -54,6 +56,8 @@ class Preparation:
         self._thread.join()
 
     def _run(self) -> None:
+        if not self.touch_database:
+            return
         try:
             with self._talking:
                 ddl.init()
