@@ -57,6 +57,7 @@ class RelationType(_WithProperties):
     targets: frozenset
     properties: dict
     key: str | None = None
+    symmetric: bool = False     # stored once, ends in id order; read in both directions
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,11 @@ def parse(document: dict) -> Schema:
         key = spec.get("key")
         if key is not None and (key not in props or not props[key].required):
             raise SchemaError(f"relations.{name}.key: {key!r} must be a required property of the relation")
+        symmetric = bool(spec.get("symmetric", False))
+        if symmetric and set(spec["from"]) != set(spec["to"]):
+            raise SchemaError(f"relations.{name}.symmetric: a symmetric relation needs the same types at both ends")
         relations[name] = RelationType(name, spec.get("help", ""), frozenset(spec["from"]), frozenset(spec["to"]),
-                                       props, key)
+                                       props, key, symmetric)
     if ENTITY_LABEL in entities:
         raise SchemaError(f"entities: {ENTITY_LABEL!r} is reserved for the label every entity carries")
     if LOAD_TOKEN_LABEL in entities:

@@ -152,7 +152,11 @@ class Validator:
             return None
         self._cite(props, origin)
         key = props[relation_type.key] if relation_type.key else None
-        return RelationRecord(relation_type.name, str(start), str(end), props, origin, key)
+        start, end = str(start), str(end)
+        if relation_type.symmetric and end < start:
+            # One stored direction per pair, so that "A to B" and "B to A" merge into one tie.
+            start, end = end, start
+        return RelationRecord(relation_type.name, start, end, props, origin, key)
 
     def _check_end(self, origin, relation_name, field, entity_id, entity_type) -> bool:
         relation_type = self.schema.relations[relation_name]

@@ -204,6 +204,27 @@ def test_csv_may_refer_to_stored_entities(seeded_db, tmp_path):
     assert graph_counts()[1] == relations + 1
 
 
+SISTER_CITIES_YAML = """
+entities:
+  - {id: src-test, type: Source, name: Test source, title: Test source, kind: dataset}
+  - {id: city-a, type: City, name: A, sources: [src-test]}
+  - {id: city-b, type: City, name: B, sources: [src-test]}
+relations:
+  - {from: city-b, type: SISTER_CITY_OF, to: city-a, sources: [src-test], since: "1999"}
+"""
+
+
+def test_a_symmetric_tie_is_stored_once_whichever_way_it_is_given(empty_db, tmp_path):
+    load(write(tmp_path, "one.yaml", SISTER_CITIES_YAML))
+    reversed_tie = SISTER_CITIES_YAML.replace("from: city-b, type: SISTER_CITY_OF, to: city-a",
+                                              "from: city-a, type: SISTER_CITY_OF, to: city-b")
+    load(write(tmp_path, "one.yaml", reversed_tie))
+    ties = db.read("MATCH (a:City)-[r:SISTER_CITY_OF]->(b:City) RETURN a.id AS a, b.id AS b, r.since AS since")
+    assert [dict(t) for t in ties] == [{"a": "city-a", "b": "city-b", "since": "1999"}]
+    from_either_end = db.read("MATCH (:City {id: 'city-b'})-[r:SISTER_CITY_OF]-(c:City) RETURN c.id AS c")
+    assert [t["c"] for t in from_either_end] == ["city-a"]
+
+
 def test_id_stored_under_another_type_is_refused(seeded_readonly, tmp_path):
     path = write(tmp_path, "clash.yaml", "entities:\n  - {id: city-foshan, type: Company, name: Foshan Co, "
                                          "sources: [src-reference]}\n")

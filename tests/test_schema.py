@@ -25,6 +25,8 @@ def test_sources_do_not_cite_themselves():
     ({"entities": {"City": {}}, "relations": {"IN": {"from": ["City"]}}}, "unknown or missing"),
     ({"entities": {"City": {}}, "relations": {"IN": {"from": ["City"], "to": ["City"], "key": "role"}}},
      "must be a required property"),
+    ({"entities": {"City": {}, "Firm": {}}, "relations": {"TWIN": {"from": ["City"], "to": ["Firm"], "symmetric": True}}},
+     "same types at both ends"),
     ({"entities": {"Entity": {}}}, "reserved"),
     ({"entities": {"LoadInProgress": {}}}, "reserved for the node that orders"),
 ])
