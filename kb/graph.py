@@ -99,9 +99,15 @@ def node_tooltip(node: Node, source_titles: dict) -> str:
     return "\n".join(lines)
 
 
+def _is_symmetric(edge: Edge) -> bool:
+    relation = schema().relations.get(edge.type)
+    return bool(relation and relation.symmetric)
+
+
 def edge_tooltip(edge: Edge, nodes: dict, source_titles: dict) -> str:
-    lines = [f"{nodes[edge.start].name} —{edge.type}→ {nodes[edge.end].name}"]
-    for key in ("since", "until", "role", "share", "note"):
+    arrow = "—" if _is_symmetric(edge) else "→"
+    lines = [f"{nodes[edge.start].name} —{edge.type}{arrow} {nodes[edge.end].name}"]
+    for key in ("since", "until", "role", "share", "status", "value_usd_m", "note"):
         if edge.properties.get(key) not in (None, ""):
             lines.append(f"{key}: {edge.properties[key]}")
     lines.append(_sources_text(edge.sources, source_titles))
@@ -146,8 +152,10 @@ def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | N
         rank = parallel[pair] = parallel.get(pair, -1) + 1
         # Two facts about the same pair (OWNS and ACQUIRED) would be drawn on top of each other.
         smooth = {"enabled": True, "type": "curvedCW", "roundness": 0.25 * rank} if rank else None
+        # A symmetric tie (two sister cities) has no direction to show.
+        arrows = {"arrows": {"to": {"enabled": False}}} if _is_symmetric(edge) else {}
         net.add_edge(edge.start, edge.end, label=edge.type, title=edge_tooltip(edge, graph.nodes, titles),
-                     color="#888888", **({"smooth": smooth} if smooth else {}))
+                     color="#888888", **({"smooth": smooth} if smooth else {}), **arrows)
     net.options = _options(style)
     page = HTML_COMMENT.sub("", REMOTE_TAG.sub("", net.generate_html()))
     page = page.replace("</head>", EXTRA_STYLE + "\n</head>", 1).replace("</body>", SETTLE_SCRIPT + "\n</body>", 1)

@@ -117,3 +117,16 @@ def test_user_text_cannot_break_out_of_the_page():
     g.add_node(Node("x", "</script><script>alert(1)</script>", "City", None, {"id": "x"}))
     page = graph.to_html(g)
     assert "<script>alert(1)" not in page
+
+
+def test_a_symmetric_tie_is_drawn_without_direction_and_deal_terms_are_shown():
+    g = sample()
+    g.add_node(Node("city-hanover", "Hanover", "City", "DE", {"id": "city-hanover", "name": "Hanover"}))
+    g.add_edge(Edge("e5", "city-foshan", "city-hanover", "SISTER_CITY_OF", {"since": "2005", "sources": []}))
+    g.add_edge(Edge("e6", "firm-midea", "firm-kuka", "OWNS", {"share": 0.95, "status": "completed", "sources": []}))
+    edges = {(e["from"], e["to"], e["label"]): e for e in drawn(graph.to_html(g), "edges")}
+    sister = edges[("city-foshan", "city-hanover", "SISTER_CITY_OF")]
+    assert sister["arrows"] == {"to": {"enabled": False}} and "Foshan —SISTER_CITY_OF— Hanover" in sister["title"]
+    assert edges[("firm-midea", "firm-kuka", "ACQUIRED")]["arrows"] == "to"
+    owns = edges[("firm-midea", "firm-kuka", "OWNS")]["title"]
+    assert "share: 0.95" in owns and "status: completed" in owns
