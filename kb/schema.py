@@ -29,6 +29,7 @@ class Property:
     required: bool = False
     values: tuple = ()
     help: str = ""
+    format: str = ""        # a name of FORMATS: a string the format's check must accept
 
 
 class _WithProperties:
@@ -91,8 +92,11 @@ def _properties(raw, where: str) -> dict:
         _check_name(name, where)
         if not isinstance(spec, dict) or spec.get("type") not in PROPERTY_TYPES:
             raise SchemaError(f"{where}.{name}: type must be one of {', '.join(PROPERTY_TYPES)}")
+        format_name = spec.get("format", "")
+        if format_name and (format_name not in FORMATS or spec["type"] != "string"):
+            raise SchemaError(f"{where}.{name}: format must be one of {', '.join(FORMATS)}, on a string property")
         props[name] = Property(name, spec["type"], bool(spec.get("required", False)),
-                               tuple(spec.get("values", ())), spec.get("help", ""))
+                               tuple(spec.get("values", ())), spec.get("help", ""), format_name)
     return props
 
 
@@ -169,7 +173,7 @@ def check_date(text: str) -> str:
 def coerce(prop: Property, value):
     """The value converted to the property's type; ValueError says why it cannot be."""
     # Text already of the declared kind, the bulk of any file, needs no conversion.
-    if type(value) is str and prop.type == "string" and not prop.values:
+    if type(value) is str and prop.type == "string" and not prop.values and not prop.format:
         return value
     if prop.type == "string[]":
         if type(value) is list and all(type(item) is str for item in value):
@@ -184,6 +188,8 @@ def coerce(prop: Property, value):
     converted = _SCALARS[prop.type](value)
     if prop.values and converted not in prop.values:
         raise ValueError(f"{converted!r} is not one of {', '.join(prop.values)}")
+    if prop.format:
+        converted = FORMATS[prop.format](converted)
     return converted
 
 
@@ -229,3 +235,31 @@ def _to_string(value) -> str:
 
 
 _SCALARS = {"string": _to_string, "int": _to_int, "float": _to_float, "boolean": _to_bool, "date": _to_date}
+
+
+WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
+LEI_PATTERN = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
+
+
+def check_wikidata_id(text: str) -> str:
+    """A Wikidata item id (Q followed by digits, no leading zero), returned as given; ValueError otherwise."""
+    text = text.strip()
+    if not WIKIDATA_ID.match(text):
+        raise ValueError(f"{text!r} is not a Wikidata item id (Q followed by digits, e.g. Q64)")
+    return text
+
+
+def check_lei(text: str) -> str:
+    """An ISO 17442 Legal Entity Identifier in upper case; ValueError unless its two check digits
+    are right (ISO 7064 mod 97-10: letters count as 10 to 35, the whole number leaves 1 mod 97)."""
+    text = text.strip().upper()
+    if not LEI_PATTERN.match(text):
+        raise ValueError(f"{text!r} is not a LEI (18 letters or digits, then 2 check digits)")
+    if int("".join(str(int(ch, 36)) for ch in text)) % 97 != 1:
+        raise ValueError(f"{text!r} is not a LEI: its check digits are wrong")
+    return text
+
+
+# Formats a string property may declare (`format:` in schema.yaml); each check returns the value
+# to store or raises ValueError saying why it cannot be.
+FORMATS = {"wikidata-id": check_wikidata_id, "lei": check_lei}

@@ -50,3 +50,35 @@ def test_values_are_coerced_to_the_schema_type(prop_type, raw, expected):
 def test_bad_values_are_refused(prop_type, raw):
     with pytest.raises(ValueError):
         coerce(Property("p", prop_type), raw)
+
+
+ENTITY_PROPERTIES = schema().entity("Company").properties
+
+
+@pytest.mark.parametrize("name, raw, expected", [
+    ("wikidata_id", "Q64", "Q64"), ("wikidata_id", " Q1009145 ", "Q1009145"),
+    ("lei", "5493001KJTIIGC8Y1R12", "5493001KJTIIGC8Y1R12"), ("lei", "529900t8bm49aursdo55", "529900T8BM49AURSDO55"),
+    ("lei", "7LTWFZYICNSX8D621K86", "7LTWFZYICNSX8D621K86"),
+])
+def test_external_ids_pass_their_format(name, raw, expected):
+    assert coerce(ENTITY_PROPERTIES[name], raw) == expected
+
+
+@pytest.mark.parametrize("name, raw, reason", [
+    ("wikidata_id", "64", "Q followed by digits"), ("wikidata_id", "Q064", "Q followed by digits"),
+    ("wikidata_id", "P190", "Q followed by digits"), ("wikidata_id", "Q64x", "Q followed by digits"),
+    ("lei", "5493001KJTIIGC8Y1R13", "check digits are wrong"),      # last digit changed
+    ("lei", "5493001KJTIIGC8Y1R21", "check digits are wrong"),      # check digits swapped
+    ("lei", "5493001KJTIJGC8Y1R12", "check digits are wrong"),      # one letter changed
+    ("lei", "5493001KJTIIGC8Y1R1", "18 letters or digits"), ("lei", "5493001KJTIIGC8Y1RAB", "18 letters or digits"),
+    ("lei", "5493001KJTIIGC8Y-R12", "18 letters or digits"),
+])
+def test_external_ids_failing_their_format_are_refused(name, raw, reason):
+    with pytest.raises(ValueError, match=reason):
+        coerce(ENTITY_PROPERTIES[name], raw)
+
+
+@pytest.mark.parametrize("spec", [{"type": "string", "format": "isbn"}, {"type": "int", "format": "lei"}])
+def test_a_format_the_schema_does_not_know_is_refused(spec):
+    with pytest.raises(SchemaError, match="format must be one of"):
+        parse({"entities": {"Company": {"properties": {"code": spec}}}})
