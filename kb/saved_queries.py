@@ -45,6 +45,32 @@ SAVED_QUERIES = [
         "[l IN labels(other) WHERE l <> 'Entity'][0] AS other_type, r.since AS since, r.sources AS sources "
         "ORDER BY tie, other LIMIT 500",
         {"city": "city-foshan"}),
+    SavedQuery(
+        "sister-cities", "Sister cities of a city, in both directions",
+        "MATCH (c:City {id: $city})-[r:SISTER_CITY_OF]-(twin:City) "
+        "RETURN twin.name AS sister_city, twin.country AS country, twin.id AS id, r.since AS since, "
+        "r.sources AS sources ORDER BY since, sister_city LIMIT 500",
+        {"city": "city-wuhan"}),
+    SavedQuery(
+        "chinese-acquisitions-by-year", "Chinese acquisitions of and stakes in German firms, by year",
+        "MATCH (buyer:Company)-[r:ACQUIRED]->(target:Company) "
+        "WHERE buyer.country = 'CN' AND target.country = 'DE' "
+        "RETURN r.since AS year, buyer.name AS buyer, target.name AS german_firm, r.share AS share, "
+        "r.status AS status, r.value_usd_m AS value_usd_m, r.sources AS sources "
+        "ORDER BY year, buyer LIMIT 500"),
+    SavedQuery(
+        "german-ventures-in-province", "German firms' ventures and production bases in a Chinese province",
+        "MATCH (region:Region {id: $region})<-[:LOCATED_IN*1..2]-(city:City) "
+        "CALL (city) { "
+        "MATCH (german:Company {country: 'DE'})-[r:PRODUCTION_BASE_IN]->(city) "
+        "RETURN german, null AS venture, r "
+        "UNION "
+        "MATCH (german:Company {country: 'DE'})-[r:PARENT_OF]->(venture:Company)"
+        "-[:PRODUCTION_BASE_IN|HEADQUARTERED_IN]->(city) "
+        "RETURN german, venture, r } "
+        "RETURN DISTINCT german.name AS german_firm, venture.name AS venture, city.name AS city, "
+        "r.since AS since, r.share AS share, r.sources AS sources ORDER BY german_firm, city LIMIT 500",
+        {"region": "region-guangdong"}),
 ]
 
 
