@@ -6,7 +6,7 @@ import streamlit as st
 
 from kb import tabular
 from kb.errors import QueryRefused, QueryTimeout
-from kb.saved_queries import SAVED_QUERIES
+from kb.saved_queries import SAVED_QUERIES, parameter_value
 from app_pages import cached, widgets
 
 QUERY_PARAM = "q"
@@ -17,6 +17,7 @@ PARAMETER_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def url_parameters() -> dict:
+    """The query's parameters as the URL holds them: text."""
     return {name: st.query_params[name] for name in st.query_params if name not in RESERVED_PARAMS}
 
 
@@ -51,7 +52,8 @@ query = st.query_params.get(QUERY_PARAM)
 if not query:
     st.stop()
 try:
-    result = cached.run_read_only(query, url_parameters())
+    # Read as `kb query --param` reads them, so `LIMIT $n` with n=5 gets a number.
+    result = cached.run_read_only(query, {name: parameter_value(value) for name, value in url_parameters().items()})
 except (QueryRefused, QueryTimeout) as error:
     st.error(str(error))
     st.stop()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -10,29 +11,49 @@ from pathlib import Path
 import click
 
 from kb import config, tabular
-from kb.errors import KBError
+from kb.errors import KBError, QueryRefused
+from kb.saved_queries import parameter_value
+
+
+def _explained(error: Exception) -> KBError | None:
+    """The one clear error for a failure a user can act on: a file that cannot be read or written, or
+    anything the Neo4j driver raised; None for what would be a bug of ours (its traceback is shown)."""
+    if isinstance(error, KBError):
+        return error
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return KBError(f"{where}{error.strerror or error}")
+    from kb import db
+    return db.explain(error) if isinstance(error, db.DRIVER_ERRORS) else None
 
 
 def reports_errors(command):
-    """Turn the knowledge base's errors into one clear message on stderr and exit code 1."""
+    """Turn every failure a user can act on into one clear message on stderr and exit code 1."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             config.check_settings()
             return command(*args, **kwargs)
-        except KBError as error:
-            click.echo(f"Error: {error}", err=True)
+        except Exception as error:
+            explained = _explained(error)
+            if explained is None:
+                raise
+            click.echo(f"Error: {explained}", err=True)
             sys.exit(1)
     return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main():
+@click.option("--verbose", "-v", is_flag=True, help="Also show debug messages, such as the driver's retries.")
+def main(verbose):
     """Sino-German Ties knowledge base: a cited graph of industrial ties on Neo4j.
 
     Uses the project's local Neo4j server, or the database named by NEO4J_URI,
     NEO4J_USERNAME, NEO4J_PASSWORD and NEO4J_DATABASE when NEO4J_URI is set.
     """
+    if verbose:
+        # A handler on the root logger passes the driver's retry notices, which kb.db demotes to debug.
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
 @main.group()
@@ -59,9 +80,12 @@ def server_stop():
 @server.command("status")
 @reports_errors
 def server_status():
-    """Say whether the local server runs, where, and which Neo4j version."""
+    """Say whether the local server runs, where, and which Neo4j version (exit code 3 when it does not run)."""
     from kb import server as local
-    click.echo(local.status().describe())
+    status = local.status()
+    click.echo(status.describe())
+    if not status.running:
+        sys.exit(3)     # as `neo4j status` does
 
 
 @main.command()
@@ -80,7 +104,7 @@ def _load(paths, dry_run: bool, batch_size: int | None) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per write transaction (default KB_BATCH_SIZE).")
 @reports_errors
@@ -90,7 +114,7 @@ def load(paths, dry_run, batch_size):
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @reports_errors
 def validate(paths):
     """Check seed or CSV files against the schema and the database without writing anything."""
@@ -107,6 +131,7 @@ def search(text, limit):
     hits = find(text, limit=limit)
     if not hits:
         click.echo(f"No entity matches {text!r}.")
+        return
     _print_table(["id", "name", "type", "country"], [[h.id, h.name, h.type, h.country or ""] for h in hits])
 
 
@@ -114,15 +139,13 @@ def _param(value: str) -> tuple[str, object]:
     if "=" not in value:
         raise click.BadParameter(f"{value!r}: write a parameter as name=value")
     name, raw = value.split("=", 1)
-    try:
-        return name, json.loads(raw)
-    except json.JSONDecodeError:
-        return name, raw
+    return name, parameter_value(raw)
 
 
 @main.command()
 @click.argument("cypher", required=False)
-@click.option("--file", "query_file", type=click.File("r", encoding="utf-8"), help="Read the query from a file.")
+@click.option("--file", "query_file", type=click.Path(path_type=Path, readable=False),
+              help="Read the query from a file.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="A query parameter; the value is read as JSON if it can be, else as text. Repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
@@ -136,11 +159,18 @@ def query(cypher, query_file, params, fmt, timeout, max_rows):
     from kb.cypher import run_read_only
     if bool(cypher) == bool(query_file):
         raise click.UsageError("give the query either as an argument or with --file, not both")
-    text = cypher or query_file.read()
+    text = cypher or _read_text(query_file)
     result = run_read_only(text, dict(_param(p) for p in params), timeout=timeout, max_rows=max_rows)
     _print_result(result, fmt)
     if result.truncated:
         click.echo(result.notice(), err=True)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise QueryRefused(f"{path}: not UTF-8 text (byte {error.start})") from None
 
 
 def _print_result(result, fmt: str) -> None:
@@ -193,7 +223,11 @@ def export(fmt, out):
     """Write the whole graph to a file (or a folder of CSV files)."""
     from kb.export import export as write
     out = out or Path("export") / ("csv" if fmt == "csv" else f"graph.{fmt}")
-    counts = write(fmt, out)
+    try:
+        counts = write(fmt, out)
+    except OSError as error:
+        error.filename = error.filename or str(out)     # a failed write (a full disk) names no file
+        raise
     click.echo(f"Exported {counts['entities']} entities and {counts['relations']} relations to {out}")
 
 

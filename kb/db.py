@@ -1,19 +1,38 @@
 """The one Neo4j driver of the process and the managed transactions every module goes through."""
 from __future__ import annotations
 
+import logging
 import threading
+from urllib.parse import urlsplit
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (AuthError, ConfigurationError, DriverError, Neo4jError,
+                              ServiceUnavailable, SessionExpired)
 
 from kb import config
-from kb.errors import DatabaseUnavailable
+from kb.errors import DatabaseRefused, DatabaseUnavailable, KBError, SettingError
 
 _lock = threading.Lock()
 _driver: neo4j.Driver | None = None
 
 UNREACHABLE_ERRORS = (ServiceUnavailable, SessionExpired, ConnectionError)
+DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+# Everything the driver raises: what `explain` turns into one clear error.
+DRIVER_ERRORS = (Neo4jError, DriverError)
+
+
+class _RetriesAtDebug(logging.Filter):
+    """The driver warns on each retry of a failing transaction; to a user that is noise before the one
+    clear message that follows, so the record goes on at debug level (shown by `kb --verbose`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and "will be retried" in str(record.msg):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+logging.getLogger("neo4j.session").addFilter(_RetriesAtDebug())
 
 
 def unavailable_message(conn: config.Connection) -> str:
@@ -30,9 +49,13 @@ def driver() -> neo4j.Driver:
     with _lock:
         if _driver is None:
             conn = config.connection()
-            _driver = GraphDatabase.driver(conn.uri, auth=(conn.username, config.password(conn)),
-                                           connection_acquisition_timeout=15, max_transaction_retry_time=3,
-                                           notifications_min_severity="OFF")
+            try:
+                urlsplit(conn.uri).port     # a bad port: the driver would only fail on connecting, untidily
+                _driver = GraphDatabase.driver(conn.uri, auth=(conn.username, config.password(conn)),
+                                               connection_acquisition_timeout=15, max_transaction_retry_time=3,
+                                               notifications_min_severity="OFF")
+            except (ConfigurationError, ValueError) as error:
+                raise SettingError(f"NEO4J_URI={conn.uri!r} cannot be used: {error}") from None
         return _driver
 
 
@@ -55,6 +78,17 @@ def unavailable(error: Exception) -> DatabaseUnavailable:
     if isinstance(error, AuthError):
         return DatabaseUnavailable(f"Neo4j at {conn.uri} refused the credentials: check NEO4J_USERNAME and NEO4J_PASSWORD.")
     return DatabaseUnavailable(unavailable_message(conn))
+
+
+def explain(error: Exception) -> KBError:
+    """One clear error for a driver error that reached the command line unexplained."""
+    if isinstance(error, (AuthError, *UNREACHABLE_ERRORS)):
+        return unavailable(error)
+    conn = config.connection()
+    if isinstance(error, Neo4jError) and error.code == DATABASE_NOT_FOUND:
+        return DatabaseUnavailable(f"Neo4j at {conn.uri} has no database {conn.database!r}: check NEO4J_DATABASE.")
+    text = (error.message if isinstance(error, Neo4jError) and error.message else str(error)) or type(error).__name__
+    return DatabaseRefused(f"Neo4j at {conn.uri} could not do it: {' '.join(text.split())}")
 
 
 def read(query, **params) -> list[neo4j.Record]:

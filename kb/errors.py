@@ -33,6 +33,14 @@ class DatabaseUnavailable(KBError):
     """The Neo4j database cannot be reached."""
 
 
+class DatabaseRefused(KBError):
+    """Neo4j answered a request with an error that no other error here explains."""
+
+
+class OutputFolderInUse(KBError):
+    """An output folder holds files that writing into it would overwrite or mix with."""
+
+
 class ServerError(KBError):
     """The local Neo4j server could not be built, started or stopped."""
 

@@ -1,7 +1,17 @@
 """Saved queries researchers run often; each is plain read-only Cypher with named parameters."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+
+
+def parameter_value(text: str):
+    """A parameter value as typed (on the command line, in a form or a URL): JSON if it reads as JSON,
+    so `5` is a number and `["a"]` a list, else the text itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 @dataclass(frozen=True)

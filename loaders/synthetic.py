@@ -18,7 +18,12 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb.errors import OutputFolderInUse
+
 ARRAY_DELIMITER = ";"
+# Lists the files a run wrote: a later run into the same folder may replace those and nothing else
+# (`kb export --format csv` writes files of the same names, which must not be lost).
+MARK = ".kb-generated"
 
 # (code, English name, other names); CN and DE first: they carry most of the graph.
 COUNTRIES = [
@@ -478,16 +483,32 @@ class _Generator:
             emitted += degree
 
 
+def _clear_earlier_run(out: Path) -> None:
+    """Empty out if it holds only an earlier run's files; refuse a folder holding anything else."""
+    present = {p.name for p in out.iterdir()} - {MARK}
+    earlier = set((out / MARK).read_text(encoding="utf-8").split()) if (out / MARK).is_file() else set()
+    foreign = sorted(present - earlier)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise OutputFolderInUse(f"{out} holds files that kb generate did not write ({shown}): "
+                                "choose a new or empty folder")
+    for name in present:
+        (out / name).unlink()
+    (out / MARK).unlink(missing_ok=True)
+
+
 def generate(entities: int, relations: int, seed: int, out: Path) -> dict:
-    """Write nodes_<Type>.csv and relationships_<TYPE>.csv into out; returns what was written."""
+    """Write nodes_<Type>.csv and relationships_<TYPE>.csv into out (a new or empty folder, or one holding only
+    an earlier run's files, which are replaced); returns what was written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in list(out.glob("nodes_*.csv")) + list(out.glob("relationships_*.csv")):
-        stale.unlink()
+    _clear_earlier_run(out)
     plan = _plan(entities, seed)
     generator = _Generator(plan, random.Random(seed), out)
     entity_counts = generator.write_entities()
     relation_counts = generator.write_relations(relations)
+    (out / MARK).write_text("".join(f"{p.name}\n" for p in sorted(out.iterdir()) if p.name != MARK),
+                            encoding="utf-8")
     return {
         "seed": seed,
         "entities": sum(entity_counts.values()),
