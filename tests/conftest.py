@@ -72,3 +72,31 @@ def graph_counts() -> tuple[int, int]:
     nodes = db.read("MATCH (n) RETURN count(n) AS c")[0]["c"]
     relations = db.read("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
     return nodes, relations
+
+
+def seed_counts() -> tuple[dict, dict]:
+    """Entities by type and relations by type that the seed files hold, read from the files
+    themselves (not through the loader), so that tests follow the data as it grows."""
+    import yaml
+    from kb.schema import schema
+    entities, relations, ties = {}, {}, set()
+    for path in sorted(SEEDS.rglob("*.yaml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for entity in document.get("entities") or []:
+            entities[entity["type"]] = entities.get(entity["type"], 0) + 1
+        for relation in document.get("relations") or []:
+            relation_type = schema().relation(relation["type"])
+            ends = (relation["from"], relation["to"])
+            if relation_type.symmetric:
+                ends = tuple(sorted(ends))
+            key = relation.get(relation_type.key) if relation_type.key else None
+            ties.add((relation["type"], *ends, key))
+    for relation_type, *_ in ties:
+        relations[relation_type] = relations.get(relation_type, 0) + 1
+    return entities, relations
+
+
+def seed_totals() -> tuple[int, int]:
+    """How many entities and distinct relations the seed files hold."""
+    entities, relations = seed_counts()
+    return sum(entities.values()), sum(relations.values())

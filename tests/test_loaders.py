@@ -8,10 +8,7 @@ from kb import db, ddl
 from kb.errors import InvalidRecord
 from kb.search import search
 from loaders import by_path, pipeline, seed
-from tests.conftest import SEEDS, graph_counts
-
-SEED_ENTITY_COUNTS = {"Country": 2, "Region": 6, "City": 8, "Organization": 3, "Company": 6, "Person": 5,
-                      "Event": 3, "Document": 1, "Source": 2}
+from tests.conftest import SEEDS, graph_counts, seed_counts, seed_totals
 
 
 def load(*paths, dry_run=False):
@@ -20,7 +17,7 @@ def load(*paths, dry_run=False):
 
 def test_seeds_hold_every_entity_of_the_seed_facts(seeded_readonly):
     records = db.read("MATCH (n:Entity) RETURN [l IN labels(n) WHERE l <> 'Entity'][0] AS t, count(*) AS c")
-    assert {r["t"]: r["c"] for r in records} == SEED_ENTITY_COUNTS
+    assert {r["t"]: r["c"] for r in records} == seed_counts()[0]
 
 
 def test_every_seed_fact_cites_an_existing_source(seeded_readonly):
@@ -61,7 +58,7 @@ def test_loading_twice_changes_no_count(seeded_db):
 
 def test_dry_run_writes_nothing(empty_db):
     report = load(SEEDS, dry_run=True)
-    assert report.entities == 36 and report.dry_run
+    assert report.entities == seed_totals()[0] and report.dry_run
     assert graph_counts() == (0, 0)
 
 
