@@ -19,7 +19,9 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/kb demo
 
+# The browser tests drive Debian's Chromium: installed first when we may, else one sentence says what to install.
 test: setup
+	@.ci/ensure-chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench-small: setup

@@ -1,0 +1,54 @@
+"""`make test` on a machine without Chromium: .ci/ensure-chromium installs it when it may, else it stops
+at once with one sentence saying what to install (never a stack trace from the browser tests)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from kb import config
+
+SCRIPT = config.PROJECT_ROOT / ".ci" / "ensure-chromium"
+ADVICE = ("The browser tests need Chromium: install Debian's chromium and chromium-driver packages "
+          "(sudo apt-get install chromium chromium-driver), then run make test again.")
+
+
+def run(path: str, **env) -> subprocess.CompletedProcess:
+    started = time.monotonic()
+    result = subprocess.run(["/bin/bash", str(SCRIPT)], capture_output=True, text=True, timeout=30,
+                            env={"PATH": path, **env})
+    result.seconds = time.monotonic() - started
+    return result
+
+
+@pytest.fixture
+def bare_path(tmp_path):
+    """A PATH with `id` (the script asks who it runs as) and nothing else: no chromium, no apt-get."""
+    (tmp_path / "id").symlink_to(shutil.which("id"))
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("env", [{"KB_BROWSER_NO_INSTALL": "1"}, {}], ids=["may not install", "no apt-get"])
+def test_without_chromium_it_stops_at_once_with_one_sentence(bare_path, env):
+    result = run(bare_path, **env)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", ADVICE + "\n"), result
+    assert result.seconds < 5, result.seconds
+
+
+def test_with_chromium_on_the_path_it_says_nothing(tmp_path):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("this machine has no chromium")
+    (tmp_path / "chromium").symlink_to(chromium)
+    result = run(str(tmp_path), KB_BROWSER_NO_INSTALL="1")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", ""), result
+
+
+def test_make_test_runs_it_before_pytest():
+    recipe = subprocess.run(["make", "-n", "test"], cwd=config.PROJECT_ROOT, capture_output=True, text=True,
+                            env={**os.environ, "MAKEFLAGS": ""}).stdout.splitlines()
+    steps = [line for line in recipe if "ensure-chromium" in line or "pytest" in line]
+    assert steps and steps[0] == ".ci/ensure-chromium" and "pytest" in steps[-1], recipe
