@@ -97,9 +97,26 @@ def init():
     click.echo(f"{count} constraints and indexes are in place on {config.connection().describe()}.")
 
 
+# Named sources, `kb load NAME FILE...`: the module whose reader(paths) reads them (imported when used).
+SOURCE_READERS = {
+    "document": "loaders.document",
+}
+
+
+def _reader(paths):
+    """The record source for the paths: a named source's reader, or seed YAML and CSV by path."""
+    import importlib
+    if paths and str(paths[0]) in SOURCE_READERS:
+        if len(paths) < 2:
+            raise click.UsageError(f"kb load {paths[0]} needs at least one FILE")
+        return importlib.import_module(SOURCE_READERS[str(paths[0])]).reader(paths[1:])
+    from loaders import by_path
+    return by_path.reader_for(paths)
+
+
 def _load(paths, dry_run: bool, batch_size: int | None) -> None:
-    from loaders import by_path, pipeline
-    report = pipeline.load(by_path.reader_for(paths), dry_run=dry_run, batch_size=batch_size)
+    from loaders import pipeline
+    report = pipeline.load(_reader(paths), dry_run=dry_run, batch_size=batch_size)
     click.echo(report.describe())
 
 
@@ -109,7 +126,11 @@ def _load(paths, dry_run: bool, batch_size: int | None) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per write transaction (default KB_BATCH_SIZE).")
 @reports_errors
 def load(paths, dry_run, batch_size):
-    """Validate, then load YAML seed files, CSV files or folders of them (all or nothing on bad input)."""
+    """Validate, then load YAML seed files, CSV files or folders of them (all or nothing on bad input).
+
+    Named source: `kb load document FILE...` (text or Markdown articles: Documents and the entities
+    they mention).
+    """
     _load(paths, dry_run, batch_size)
 
 

@@ -32,6 +32,8 @@ class RecordSource:
     entities: Callable[[Validator], Iterable]
     relations: Callable[[Validator], Iterable]
     relation_parts: tuple = ()
+    # What the reader found for a researcher to look at (e.g. names no entity has), once read.
+    review: Callable[[], list] | None = None
 
     def __call__(self, validator: Validator) -> Iterable:
         yield from self.entities(validator)
@@ -67,10 +69,13 @@ class LoadReport:
     written: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     dry_run: bool = False
+    review: list = field(default_factory=list)
 
     def describe(self) -> str:
         verb = "validated (dry run, nothing written)" if self.dry_run else "loaded"
-        return f"{self.entities} entities and {self.relations} relations {verb} in {self.seconds:.1f} s"
+        lines = [f"{self.entities} entities and {self.relations} relations {verb} in {self.seconds:.1f} s"]
+        lines += [f"To review: {item}" for item in self.review]
+        return "\n".join(lines)
 
 
 def _progress(total: int, description: str, show: bool | None):
@@ -196,7 +201,8 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
         _check_relations(records.parts(), checked, preparing.quiet)
         preparing.finish()
         validator.finish(stored_types)
-        report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run)
+        report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run,
+                            review=list(records.review()) if records.review else [])
         if not dry_run:
             new_records.know_entities(validator.types, validator.stored_ids)
             total = validator.entity_count + validator.relation_count
