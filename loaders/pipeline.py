@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from kb import config, ddl
 from kb.schema import schema
-from loaders import worker
+from loaders import reconcile, worker
 from loaders.new_records import NewRecords
 from loaders.preparation import Preparation
 from loaders.records import RelationRecord, Validator
@@ -32,6 +32,9 @@ class RecordSource:
     entities: Callable[[Validator], Iterable]
     relations: Callable[[Validator], Iterable]
     relation_parts: tuple = ()
+    # A named source (wikidata, gleif, ...) proposes ids, which reconciliation decides
+    # (loaders/reconcile.py); seed and CSV records carry their final ids and skip that step.
+    source_name: str | None = None
     # What the reader found for a researcher to look at (e.g. names no entity has), once read.
     review: Callable[[], list] | None = None
 
@@ -69,6 +72,7 @@ class LoadReport:
     written: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     dry_run: bool = False
+    reconciliation: list = field(default_factory=list)     # reconcile.Outcome of each record decided
     review: list = field(default_factory=list)
 
     def describe(self) -> str:
@@ -184,9 +188,21 @@ def _server_prepared(records: RecordSource, dry_run: bool, batch_size: int):
             ddl.init()
 
 
+def _identities(records: RecordSource, spool: Spool, new_records: NewRecords, validator: Validator,
+                decisions: dict | None) -> tuple:
+    """(rows to write, what of them is new, reconciliation outcomes): a named source's rows as
+    reconciliation decides; seed and CSV rows as they are, their ids final (no lookup: fast)."""
+    if records.source_name is None:
+        new_records.know_entities(validator.types, validator.stored_ids)
+        return spool, new_records, []
+    decided = reconcile.reconcile(spool, records.source_name, decisions)
+    return decided.items, decided.new_records, decided.outcomes
+
+
 def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = None,
-         show_progress: bool | None = None) -> LoadReport:
-    """Validate every record (raising InvalidRecord, with nothing written), then write them all.
+         show_progress: bool | None = None, decisions: dict | None = None) -> LoadReport:
+    """Validate every record (raising InvalidRecord, with nothing written), reconcile a named
+    source's (decisions: a researcher's, see loaders/reconcile.py), then write them all.
 
     The input is read once: the checked rows wait in a spool on disk until the whole input has
     passed, then go to the database in batches. Records that cannot be stored yet are created
@@ -204,12 +220,12 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
         report = LoadReport(validator.entity_count, validator.relation_count, dry_run=dry_run,
                             review=list(records.review()) if records.review else [])
         if not dry_run:
-            new_records.know_entities(validator.types, validator.stored_ids)
+            items, new_records, report.reconciliation = _identities(records, spool, new_records, validator, decisions)
             total = validator.entity_count + validator.relation_count
             entities_written = ddl.create_search_index if preparing.first_load else (lambda: None)
             with _progress(total, "Loading", show_progress) as bar:
                 with BatchWriter(batch_size, new_records, bar.update, entities_written) as writer:
-                    for item in spool:
+                    for item in items:
                         writer.add(item)
                 report.written = writer.written
     if not dry_run:

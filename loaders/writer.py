@@ -15,23 +15,40 @@ from loaders.records import (END, END_ELEMENT, KEY, PROPS, START, START_ELEMENT,
                              with_search_keys)
 
 
+def _union(holder: str, had: str, prop: str, given: str) -> str:
+    """Cypher for the stored list `had`.prop followed by the given list's items it lacks."""
+    return (f"{holder}.`{prop}` = CASE WHEN {had}.`{prop}` IS NULL THEN {given} "
+            f"ELSE {had}.`{prop}` + [x IN coalesce({given}, []) WHERE NOT x IN {had}.`{prop}`] END")
+
+
 def entity_statement(type_name: str, create: bool = False) -> str:
-    """MERGE a batch of entities of one type on their id; the record's properties replace the stored ones.
+    """MERGE a batch of entities of one type on their id; the record's properties are added to the stored ones.
 
     Each row is the entity's property map. Both labels are in the pattern, so a new node is created
-    with them at once; validation has already refused an id stored under another type. With
-    create, the entities are known to be new (loaders/new_records.py) and are created. Returns
-    the entities' ids and element ids, in the same order, for the relations to find them by."""
-    label = schema().entity(type_name).name
-    write = (f"CREATE (n:{ENTITY_LABEL}:`{label}`)" if create
-             else f"MERGE (n:{ENTITY_LABEL}:`{label}` {{id: row.id}})")
-    return f"UNWIND $rows AS row {write} SET n = row RETURN collect(n.id) AS ids, collect(elementId(n)) AS elements"
+    with them at once; validation has already refused an id stored under another type. A value
+    the row gives replaces the stored one, except lists (sources, aliases, ...) and search keys,
+    which keep what is stored and gain what is new: a fact merged from two sources cites both,
+    and what another load added stays. With create, the entities are known to be new
+    (loaders/new_records.py) and are created. Returns the entities' ids and element ids, in the
+    same order, for the relations to find them by."""
+    entity_type = schema().entity(type_name)
+    returned = "RETURN collect(n.id) AS ids, collect(elementId(n)) AS elements"
+    if create:
+        return f"UNWIND $rows AS row CREATE (n:{ENTITY_LABEL}:`{entity_type.name}`) SET n = row {returned}"
+    lists = [name for name, prop in entity_type.properties.items() if prop.type == "string[]"] + ["search_keys"]
+    unions = ", ".join(_union("n", "had", name, f"row.`{name}`") for name in lists)
+    return (f"UNWIND $rows AS row MERGE (n:{ENTITY_LABEL}:`{entity_type.name}` {{id: row.id}}) "
+            f"WITH n, row, properties(n) AS had SET n += row, {unions} "
+            "SET n.search_text = reduce(text = head(n.search_keys), key IN tail(n.search_keys) | text + '\\n' + key) "
+            f"{returned}")
 
 
 def relation_statement(type_name: str, create: bool = False, by_element: bool = False) -> str:
-    """MERGE a batch of relations of one type on (start, type, end[, key]); properties replace the stored ones.
+    """MERGE a batch of relations of one type on (start, type, end[, key]); properties are added to the stored ones.
 
-    With create, the relations are known to be new (loaders/new_records.py) and are created.
+    A value the row gives replaces the stored one, except the sources, which gain the row's new
+    ones: a tie stated by two sources cites both, whichever load came first, and a note or date
+    another source gave stays. With create, the relations are known to be new (loaders/new_records.py) and are created.
     With by_element, the rows also name their ends' element ids, which the server finds without
     an index search (a third less time per batch); the id check keeps an element id that
     someone else's delete freed for reuse from joining another node. Returns how many rows found
@@ -41,9 +58,10 @@ def relation_statement(type_name: str, create: bool = False, by_element: bool = 
     ends = (f"MATCH (a) WHERE elementId(a) = row[{START_ELEMENT}] AND a.id = row[{START}] "
             f"MATCH (b) WHERE elementId(b) = row[{END_ELEMENT}] AND b.id = row[{END}]" if by_element else
             f"MATCH (a:{ENTITY_LABEL} {{id: row[{START}]}}) MATCH (b:{ENTITY_LABEL} {{id: row[{END}]}})")
-    return (f"UNWIND $rows AS row {ends} "
-            f"{'CREATE' if create else 'MERGE'} (a)-[r:`{relation.name}`{identity}]->(b) SET r = row[{PROPS}] "
-            "RETURN count(r) AS written")
+    write = (f"CREATE (a)-[r:`{relation.name}`]->(b) SET r = row[{PROPS}]" if create else
+             f"MERGE (a)-[r:`{relation.name}`{identity}]->(b) WITH r, row, properties(r) AS had "
+             f"SET r += row[{PROPS}], {_union('r', 'had', 'sources', f'row[{PROPS}].sources')}")
+    return f"UNWIND $rows AS row {ends} {write} RETURN count(r) AS written"
 
 
 def holds_entities() -> bool:
