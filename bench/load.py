@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from kb import db, ddl
+from kb import db, ddl, server
 from kb.schema import ENTITY_LABEL, schema
 from loaders import csv as csv_loader
 from loaders import pipeline
@@ -80,10 +81,22 @@ def load_csv_statement(file: csv_loader.CsvFile) -> str:
     return LOAD_CSV_RELATIONSHIPS.format(type=relation.name, identity=identity, properties=_properties_map(file))
 
 
+def importable_url(path: Path) -> str:
+    """A file's LOAD CSV URL: the server reads file URLs only inside its import folder, so the file is
+    linked there (a hard link costs no time; copied when the import folder is on another file system)."""
+    target = server.import_dir() / path.name
+    target.unlink(missing_ok=True)
+    try:
+        os.link(path, target)
+    except OSError:
+        shutil.copyfile(path, target)
+    return "file:///" + target.name
+
+
 def run_load_csv(folder: Path) -> dict:
     ddl.init()
     for file in csv_loader.csv_files([folder]):
-        db.autocommit(load_csv_statement(file), url=file.path.resolve().as_uri(), batch=LOAD_CSV_BATCH,
+        db.autocommit(load_csv_statement(file), url=importable_url(file.path), batch=LOAD_CSV_BATCH,
                       delimiter=ARRAY)
     return {}
 

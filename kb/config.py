@@ -38,6 +38,15 @@ SETTINGS = [
             "Page cache of the local Neo4j server (e.g. 256m, 1g)."),
     Setting("startup_timeout", "KB_NEO4J_STARTUP_TIMEOUT", 120.0, float,
             "Seconds to wait for the local Neo4j server to answer on Bolt."),
+    Setting("transaction_max", "KB_NEO4J_TRANSACTION_MAX", "512m", str,
+            "Heap one transaction of the local Neo4j server may use (db.memory.transaction.max); "
+            "a query that needs more fails instead of starving the others."),
+    Setting("transaction_total_max", "KB_NEO4J_TRANSACTION_TOTAL_MAX", "768m", str,
+            "Heap all transactions of the local Neo4j server together may use "
+            "(dbms.memory.transaction.total.max); keep it below KB_NEO4J_HEAP."),
+    Setting("query_grace", "KB_QUERY_GRACE", 5.0, float,
+            "Seconds past its timeout that a user's query may keep the local Neo4j server busy "
+            "before the server is restarted to end it."),
 ]
 
 CONNECTION_VARIABLES = {

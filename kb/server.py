@@ -46,6 +46,11 @@ def data_dir() -> Path:
     return config.home() / "neo4j"
 
 
+def import_dir() -> Path:
+    """The one folder LOAD CSV may read file URLs from (file:///x.csv is import_dir()/x.csv)."""
+    return config.home() / "import"
+
+
 def _require_local() -> config.Connection:
     conn = config.connection()
     if not conn.local:
@@ -55,8 +60,12 @@ def _require_local() -> config.Connection:
 
 
 def is_built() -> bool:
-    return (SERVER_DIR / "target" / "classes" / "kb" / "server" / "Launcher.class").exists() and \
-        (SERVER_DIR / "target" / "lib").is_dir()
+    compiled = SERVER_DIR / "target" / "classes" / "kb" / "server" / "Launcher.class"
+    if not compiled.exists() or not (SERVER_DIR / "target" / "lib").is_dir():
+        return False
+    # A launcher compiled from an older source would ignore the options it does not know yet.
+    newest_source = max(path.stat().st_mtime for path in (SERVER_DIR / "src").rglob("*.java"))
+    return compiled.stat().st_mtime >= newest_source
 
 
 def build(echo=print) -> None:
@@ -116,8 +125,9 @@ def _log_tail(lines: int = 25) -> str:
         return "(no server log)"
 
 
-def start(echo=print) -> Status:
-    """Start the local server in the background and wait until Bolt answers."""
+def start(echo=print, command: list[str] | None = None) -> Status:
+    """Start the local server in the background and wait until Bolt answers (with `command`: the
+    command line of an earlier run, so that a restart keeps its settings)."""
     conn = _require_local()
     current = status()
     if current.running:
@@ -129,8 +139,9 @@ def start(echo=print) -> Status:
     if len(password) < 8:
         raise ServerError("NEO4J_PASSWORD must have at least 8 characters for the local Neo4j server.")
     data_dir().mkdir(parents=True, exist_ok=True)
+    import_dir().mkdir(parents=True, exist_ok=True)
     log_offset = log_file().stat().st_size if log_file().exists() else 0
-    process = _spawn(password)
+    process = _spawn(password, command or _command())
     pid_file().write_text(f"{process.pid}\n")
     echo(f"Starting Neo4j at {conn.uri} (data in {data_dir()})...")
     try:
@@ -142,11 +153,15 @@ def start(echo=print) -> Status:
         raise
 
 
-def _spawn(password: str) -> subprocess.Popen:
+def _command() -> list[str]:
     classpath = f"{SERVER_DIR / 'target' / 'classes'}:{SERVER_DIR / 'target' / 'lib'}/*"
-    command = ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
-               "--home", str(data_dir()), "--port", str(config.setting("port")),
-               "--pagecache", config.setting("pagecache")]
+    return ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
+            "--home", str(data_dir()), "--port", str(config.setting("port")), "--import", str(import_dir()),
+            "--pagecache", config.setting("pagecache"), "--transaction-max", config.setting("transaction_max"),
+            "--transaction-total-max", config.setting("transaction_total_max")]
+
+
+def _spawn(password: str, command: list[str]) -> subprocess.Popen:
     log = open(log_file(), "ab")
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
@@ -212,6 +227,18 @@ def stop() -> str:
     _terminate(pid)
     pid_file().unlink(missing_ok=True)
     return f"stopped (pid {pid})"
+
+
+def restart(echo=print) -> Status:
+    """Kill the local server and start it again with the same command line. The way to end a query
+    that ignores its termination: a clean stop waits for that query to finish."""
+    _require_local()
+    pid = _read_pid()
+    command = None
+    if pid is not None and _is_our_server(pid):
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    kill()
+    return start(echo, command)
 
 
 def kill() -> None:

@@ -1,10 +1,12 @@
-"""The project's local Neo4j server: status, secrets, stale pid files, start-up failures."""
+"""The project's local Neo4j server: status, secrets, stale pid files, start-up failures, import folder,
+transaction memory limits."""
 import os
 from pathlib import Path
 
 import pytest
+from neo4j.exceptions import Neo4jError
 
-from kb import config, server
+from kb import config, db, server
 from kb.errors import ServerError
 from tests.conftest import free_port
 
@@ -61,3 +63,52 @@ def test_short_password_is_refused_before_start(other_home, monkeypatch):
     monkeypatch.setenv("NEO4J_PASSWORD", "short")
     with pytest.raises(ServerError, match="at least 8 characters"):
         server.start(echo=lambda message: None)
+
+
+def run(query, **params):
+    """A query straight through the driver, no retry: what any Bolt client could send."""
+    with db.driver().session(database=db.database()) as session:
+        return session.run(query, params).data()
+
+
+def test_load_csv_reads_the_import_folder_and_nothing_else(neo4j_server):
+    assert server.import_dir().parent == config.home() and server.import_dir().is_dir()
+    (server.import_dir() / "probe.csv").write_text("name\nprobe\n", encoding="utf-8")
+    assert run("LOAD CSV WITH HEADERS FROM 'file:///probe.csv' AS row RETURN row.name AS name") == [{"name": "probe"}]
+    secret = config.home() / "password"
+    for url in (secret.as_uri(), "file:///../password"):
+        with pytest.raises(Neo4jError, match="Cannot load from URL"):
+            run("LOAD CSV FROM $url AS row RETURN row", url=url)
+
+
+def neo4j_size(size: str) -> str:
+    """A size setting as Neo4j reports it: 512m is 512.00MiB."""
+    unit = {"k": "KiB", "m": "MiB", "g": "GiB"}[size[-1].lower()]
+    return f"{float(size[:-1]):.2f}{unit}"
+
+
+def test_transaction_memory_limits_are_the_settings(neo4j_server):
+    rows = run("SHOW SETTINGS YIELD name, value WHERE name IN $names RETURN name, value",
+               names=["db.memory.transaction.max", "dbms.memory.transaction.total.max"])
+    assert {row["name"]: row["value"] for row in rows} == {
+        "db.memory.transaction.max": neo4j_size(config.setting("transaction_max")),
+        "dbms.memory.transaction.total.max": neo4j_size(config.setting("transaction_total_max"))}
+    # Gigabytes of strings in one transaction: refused at the limit, not an exhausted heap.
+    with pytest.raises(Neo4jError, match="db.memory.transaction.max threshold reached"):
+        run("UNWIND range(1, 10000000) AS x RETURN size(collect(toString(x) + $pad)) AS n", pad="x" * 4000)
+    assert run("RETURN 1 AS one") == [{"one": 1}]
+
+
+def test_a_launcher_older_than_its_source_is_built_again(tmp_path, monkeypatch):
+    source = tmp_path / "src" / "main" / "java" / "kb" / "server" / "Launcher.java"
+    compiled = tmp_path / "target" / "classes" / "kb" / "server" / "Launcher.class"
+    for path in (source, compiled):
+        path.parent.mkdir(parents=True)
+        path.write_text("")
+    (tmp_path / "target" / "lib").mkdir()
+    monkeypatch.setattr(server, "SERVER_DIR", tmp_path)
+    os.utime(source, (1000, 1000))
+    os.utime(compiled, (2000, 2000))
+    assert server.is_built()
+    os.utime(source, (3000, 3000))
+    assert not server.is_built()

@@ -19,8 +19,10 @@ import org.neo4j.io.ByteUnit;
 /**
  * Runs Neo4j Community embedded with its Bolt connector on loopback and authentication on.
  *
- * Arguments: --home DIR --port N [--pagecache SIZE]. The password of the user neo4j is read
- * from the first line of standard input, so it never appears on a command line.
+ * Arguments: --home DIR --port N --import DIR --transaction-max SIZE --transaction-total-max SIZE
+ * [--pagecache SIZE]. LOAD CSV reads file URLs inside the import folder only. The
+ * password of the user neo4j is read from the first line of standard input, so it never appears
+ * on a command line.
  */
 public final class Launcher {
 
@@ -30,6 +32,7 @@ public final class Launcher {
         Map<String, String> options = parseOptions(args);
         Path home = Path.of(require(options, "home")).toAbsolutePath();
         int port = Integer.parseInt(require(options, "port"));
+        Path imports = Path.of(require(options, "import")).toAbsolutePath();
         String pagecache = options.getOrDefault("pagecache", "512m");
         String password = readPassword();
 
@@ -39,6 +42,14 @@ public final class Launcher {
                 .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.parse(pagecache))
+                // Without a root, file:/// URLs in LOAD CSV name any path on the machine.
+                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, imports)
+                // One transaction, and all of them together, may hold this much heap; a query
+                // that needs more fails with MemoryLimitExceeded instead of starving the others.
+                .setConfig(GraphDatabaseSettings.memory_transaction_max_size,
+                        ByteUnit.parse(require(options, "transaction-max")))
+                .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size,
+                        ByteUnit.parse(require(options, "transaction-total-max")))
                 .build();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
