@@ -100,38 +100,69 @@ def init():
 # Named sources, `kb load NAME FILE...`: the module whose reader(paths) reads them (imported when used).
 SOURCE_READERS = {
     "document": "loaders.document",
+    "wikidata": "loaders.wikidata",
 }
 
 
-def _reader(paths):
-    """The record source for the paths: a named source's reader, or seed YAML and CSV by path."""
+def _reader(paths, options: dict):
+    """The record source for the paths: a named source's reader, or seed YAML and CSV by path.
+
+    options: the named source's own options that were given (e.g. wikidata's query)."""
     import importlib
+    import inspect
     if paths and str(paths[0]) in SOURCE_READERS:
         if len(paths) < 2:
             raise click.UsageError(f"kb load {paths[0]} needs at least one FILE")
-        return importlib.import_module(SOURCE_READERS[str(paths[0])]).reader(paths[1:])
+        reader = importlib.import_module(SOURCE_READERS[str(paths[0])]).reader
+        unknown = sorted(set(options) - set(inspect.signature(reader).parameters))
+        if unknown:
+            raise click.UsageError(f"kb load {paths[0]} takes no --{unknown[0]}")
+        return reader(paths[1:], **options)
+    if options:
+        raise click.UsageError(f"--{sorted(options)[0]} is for a named source: {', '.join(SOURCE_READERS)}")
     from loaders import by_path
     return by_path.reader_for(paths)
 
 
-def _load(paths, dry_run: bool, batch_size: int | None) -> None:
-    from loaders import pipeline
-    report = pipeline.load(_reader(paths), dry_run=dry_run, batch_size=batch_size)
+def _load(paths, dry_run: bool, batch_size: int | None, options: dict | None = None,
+          report_file: Path | None = None, decisions_file: Path | None = None) -> None:
+    from loaders import decisions, pipeline
+    records = _reader(paths, {name: value for name, value in (options or {}).items() if value is not None})
+    if (report_file or decisions_file) and records.source_name is None:
+        raise click.UsageError("--report and --decisions are for named sources, whose ids reconciliation "
+                               "decides; seed and CSV files carry their own ids")
+    decided = decisions.read_decisions(decisions_file) if decisions_file else None
+    report = pipeline.load(records, dry_run=dry_run, batch_size=batch_size, decisions=decided)
     click.echo(report.describe())
+    if report.reconciliation:
+        click.echo(decisions.summary(report.reconciliation))
+    if report_file and not dry_run:
+        decisions.write_report(report_file, report.reconciliation)
+        click.echo(f"Reconciliation report written to {report_file}")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per write transaction (default KB_BATCH_SIZE).")
+@click.option("--query", help="wikidata: the query the results file answers, a name of loaders/wikidata/*.rq.")
+@click.option("--retrieved", help="wikidata: when the results were downloaded (YYYY-MM-DD; default the file's time).")
+@click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Named sources: write the reconciliation report (created, matched on what, ambiguous with the "
+              "candidates) to this .csv or .json file.")
+@click.option("--decisions", "decisions_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Named sources: a report whose 'decision' column says 'same-as <id>' or 'new'; applied now "
+              "and kept in the graph for later loads.")
 @reports_errors
-def load(paths, dry_run, batch_size):
+def load(paths, dry_run, batch_size, query, retrieved, report_file, decisions_file):
     """Validate, then load YAML seed files, CSV files or folders of them (all or nothing on bad input).
 
-    Named source: `kb load document FILE...` (text or Markdown articles: Documents and the entities
-    they mention).
+    Named sources: `kb load document FILE...` (text or Markdown articles: Documents and the entities
+    they mention),
+    `kb load wikidata FILE --query NAME` (SPARQL JSON results of a query of loaders/wikidata/).
+    Their records are reconciled with the stored entities; see --report and --decisions.
     """
-    _load(paths, dry_run, batch_size)
+    _load(paths, dry_run, batch_size, {"query": query, "retrieved": retrieved}, report_file, decisions_file)
 
 
 @main.command()
