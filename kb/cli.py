@@ -264,6 +264,45 @@ def stats(fmt):
         click.echo()
 
 
+def _names(values) -> tuple:
+    """Repeatable options that also take comma-separated lists: --types City,Company --types Region."""
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
+@main.command()
+@click.option("--measure", type=click.Choice(["degree", "betweenness", "brokerage", "communities", "kcore"]),
+              default="betweenness", show_default=True,
+              help="degree; betweenness (brokers of the whole graph); brokerage (betweenness on shortest paths "
+              "from Chinese to German entities only); communities (Leiden); kcore (coreness).")
+@click.option("--top", "top_n", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Rows shown: entities, or communities by size.")
+@click.option("--types", multiple=True, metavar="TYPE[,TYPE]", help="Only entities of these types (repeatable).")
+@click.option("--relations", multiple=True, metavar="TYPE[,TYPE]", help="Only ties of these types (repeatable).")
+@click.option("--year", type=int, help="Only ties in force that year (since <= YEAR <= until); undated ties kept.")
+@click.option("--no-undated", is_flag=True, help="With --year: leave out ties without a `since`.")
+@click.option("--sample", type=click.IntRange(min=0), help="Betweenness and brokerage: estimate from K sampled "
+              "source entities; 0 = exact. Default: exact up to 5000 entities, 100 sources above.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sampling and of Leiden.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@reports_errors
+def analyse(measure, top_n, types, relations, year, no_undated, sample, seed, fmt):
+    """Structure of the graph: top entities by degree, betweenness, brokerage or k-core, or the largest
+    communities, on the whole graph or a filtered part; says which algorithm and parameters it used."""
+    from kb import analysis
+    filters = analysis.Filters(_names(types), _names(relations), year, not no_undated)
+    found = analysis.report(analysis.scores(measure, filters, sample=sample, seed=seed), top_n)
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    projection = found["projection"]
+    click.echo(f"Projection: {projection['entities']} entities, {projection['tied_pairs']} tied pairs "
+               f"({projection['ties']} ties) read in {projection['seconds']:.1f} s; {filters.describe()}.")
+    rows = found["rows"]
+    _print_table(list(rows[0]) if rows else [measure], [[tabular.cell(v) for v in row.values()] for row in rows])
+    click.echo(f"Algorithm: {found['algorithm']} ({found['seconds']:.1f} s)")
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "graphml"]), default="jsonl",
               show_default=True, help="jsonl: one JSON object per line; csv: neo4j-admin import files that "

@@ -55,3 +55,7 @@ class SearchUnavailable(KBError):
 
 class SettingError(KBError):
     """A setting has a value that cannot be used."""
+
+
+class AnalysisError(KBError):
+    """An analysis was asked for an unknown measure, entity type or relation type."""

@@ -135,17 +135,24 @@ def _edge_order(edge: Edge) -> tuple:
     return edge.start, edge.type, edge.end, json.dumps(edge.properties, sort_keys=True, default=str)
 
 
-def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | None = None) -> str:
-    """The subgraph as one standalone HTML page; the same graph gives the same page byte for byte."""
+def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | None = None,
+            node_style: dict | None = None) -> str:
+    """The subgraph as one standalone HTML page; the same graph gives the same page byte for byte.
+
+    node_style: id -> {"color": fill, "size": pixels} to replace the type's colour and the default size
+    (the Analysis page colours by community and sizes by a measure)."""
     style = PRESENTATION if presentation else NORMAL
     titles = source_titles or {}
     net = Network(height=style.height, width="100%", directed=True, cdn_resources="in_line")
     # Sorted, so the seeded layout does not depend on the order the database returned rows in.
     for node in sorted(graph.nodes.values(), key=lambda n: n.id):
         mark = country_mark(node.country)
+        own = (node_style or {}).get(node.id, {})
+        fill = own.get("color", schema().color(node.type))
         net.add_node(node.id, label=node.name, shape=mark.shape, title=node_tooltip(node, titles),
-                     color={"background": schema().color(node.type), "border": mark.border,
-                            "highlight": {"background": schema().color(node.type), "border": mark.border}})
+                     color={"background": fill, "border": mark.border,
+                            "highlight": {"background": fill, "border": mark.border}},
+                     **({"size": own["size"]} if "size" in own else {}))
     parallel = {}
     for edge in sorted(graph.edges.values(), key=_edge_order):
         pair = frozenset((edge.start, edge.end))

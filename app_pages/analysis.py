@@ -1,0 +1,97 @@
+"""Analysis: brokers, communities, degree and k-core on the whole graph or a filtered part, as top-N
+tables and as a drawing of the top entities coloured by community and sized by the measure."""
+import math
+
+import streamlit as st
+
+from kb import analysis
+from kb import graph as kb_graph
+from kb.schema import schema
+from app_pages import widgets
+
+MEASURE_LABELS = {
+    "brokerage": "Brokers between China and Germany",
+    "betweenness": "Brokers of the whole graph (betweenness)",
+    "communities": "Communities",
+    "degree": "Degree",
+    "kcore": "k-core",
+}
+# Colour-blind-safe fills for the largest communities; the rest share a light grey.
+COMMUNITY_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+                     "#9c755f")
+OTHER_COMMUNITY = "#d9d9d9"
+# Every firm's HOME_COUNTRY tie makes China and Germany the brokers of everything; left out by default.
+DEFAULT_LEFT_OUT = ("Country", "Source")
+SIZE_RANGE = (10, 46)
+
+st.title("Analysis")
+linked = st.query_params.get("measure")
+measures = list(MEASURE_LABELS)
+measure = st.selectbox("Measure", measures, format_func=MEASURE_LABELS.get, key="analysis-measure",
+                       index=measures.index(linked) if linked in measures else 0)
+st.query_params["measure"] = measure
+with st.expander("Filters and parameters", expanded=False):
+    entity_types = st.multiselect("Entity types", sorted(schema().entities), key="analysis-types",
+                                  default=[t for t in sorted(schema().entities) if t not in DEFAULT_LEFT_OUT])
+    relation_types = st.multiselect("Relation types (none chosen: all)", sorted(schema().relations),
+                                    key="analysis-relations")
+    as_of = st.toggle("Only ties in force in a year", key="analysis-as-of")
+    year = st.number_input("Year", min_value=1900, max_value=2100, value=2016, step=1, key="analysis-year",
+                           disabled=not as_of)
+    undated = st.checkbox("Keep undated ties (no `since`)", value=True, key="analysis-undated", disabled=not as_of)
+    top_n = st.number_input("Rows and entities drawn", min_value=5, max_value=100, value=20, step=5,
+                            key="analysis-top")
+    sample = st.number_input("Brokers: sampled source entities (0 = automatic)", min_value=0, max_value=100_000,
+                             value=0, step=50, key="analysis-sample",
+                             help=f"Exact betweenness runs one search per entity: automatic is exact up to "
+                                  f"{analysis.EXACT_BETWEENNESS_LIMIT} entities and {analysis.DEFAULT_SAMPLE} "
+                                  "sampled sources above.")
+
+filters = analysis.Filters(tuple(entity_types) if len(entity_types) < len(schema().entities) else (),
+                           tuple(relation_types), int(year) if as_of else None, undated)
+with st.spinner("Projecting the graph and computing ..."):
+    result = analysis.scores(measure, filters, sample=int(sample) or None)
+    communities = result if measure == "communities" else analysis.scores("communities", filters)
+projection = result.projection
+st.caption(f"Projection: {projection.describe()}; read in {projection.seconds:.1f} s. "
+           "Direction is ignored and several ties between two entities count as one.")
+if not projection.ids:
+    st.info("No tie passes these filters.")
+    st.stop()
+
+st.subheader(MEASURE_LABELS[measure])
+st.dataframe(analysis.table(result, int(top_n)), hide_index=True)
+st.caption(f"Algorithm: {result.algorithm} Computed in {result.seconds:.1f} s.")
+
+# The drawing: the top entities by the measure (by degree for communities), coloured by community.
+by = result if measure != "communities" else analysis.scores("degree", filters)
+chosen = [projection.ids[v] for v in by.ranked()[:int(top_n)]]
+value_of = {projection.ids[v]: by.values[v] for v in by.ranked()[:int(top_n)]}
+community_of = {projection.ids[v]: communities.values[v] for v in range(len(projection.ids))}
+highest = max(value_of.values(), default=0) or 1
+
+
+def size(value) -> int:
+    low, high = SIZE_RANGE
+    return round(low + (high - low) * math.sqrt(max(value, 0) / highest))
+
+
+style = {entity_id: {"color": COMMUNITY_COLOURS[community_of[entity_id]]
+                     if community_of[entity_id] < len(COMMUNITY_COLOURS) else OTHER_COMMUNITY,
+                     "size": size(value_of[entity_id])} for entity_id in chosen}
+drawn = analysis.subgraph(chosen, filters)
+presentation = widgets.presentation_mode()
+page = kb_graph.to_html(drawn, presentation=presentation, source_titles=widgets.titles_of(drawn.source_ids()),
+                        node_style=style)
+height = (kb_graph.PRESENTATION if presentation else kb_graph.NORMAL).height
+st.iframe(page, height=int(height.removesuffix("px")) + 20)
+shown = sorted({community_of[entity_id] for entity_id in chosen})
+swatches = " ".join(f'<span style="color:{COMMUNITY_COLOURS[c] if c < len(COMMUNITY_COLOURS) else OTHER_COMMUNITY}">'
+                    f'●</span>&nbsp;{c + 1}' for c in shown)
+st.markdown(f"**Colour** = community: {swatches} · **size** = {by.measure} · **shape and border** = country "
+            "(China ◆, Germany ■)", unsafe_allow_html=True)
+st.caption(f"Drawn: the {len(chosen)} entities with the highest {by.measure} and the {len(drawn.edges)} ties among "
+           f"them. Colours: {communities.algorithm}")
+st.download_button("Download this graph (HTML, works offline)", page, file_name=f"analysis-{measure}.html",
+                   mime="text/html", key="analysis-html", on_click="ignore")
+widgets.facts_table(drawn, f"analysis-{measure}")
