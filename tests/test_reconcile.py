@@ -90,16 +90,28 @@ def test_a_second_load_matches_on_id_and_changes_nothing(curated_db, tmp_path):
     assert graph_counts() == before and entity("city-foshan") == foshan
 
 
-def test_an_external_id_wins_over_the_name(curated_db, tmp_path):
-    db.write("MATCH (n:City {id: 'city-hanover'}) SET n.wikidata_id = 'Q1715'")
-    report = named(write(tmp_path, "t.yaml", """
+@pytest.mark.parametrize("name, value", [("wikidata_id", "Q1715"), ("lei", "5493001KJTIIGC8Y1R12")])
+def test_an_external_id_wins_over_the_name(curated_db, tmp_path, name, value):
+    db.write(f"MATCH (n:City {{id: 'city-hanover'}}) SET n.{name} = $value", value=value)
+    report = named(write(tmp_path, "t.yaml", f"""
         entities:
-          - {id: src-t1, type: Source, name: T1, title: T1, kind: dataset}
-          - {id: tst-h, type: City, name: Landeshauptstadt H, country: DE, wikidata_id: Q1715, sources: [src-t1]}
+          - {{id: src-t1, type: Source, name: T1, title: T1, kind: dataset}}
+          - {{id: tst-h, type: City, name: Landeshauptstadt H, country: DE, {name}: {value}, sources: [src-t1]}}
         """))
     found = outcomes(report)["tst-h"]
-    assert (found.outcome, found.id, found.matched_on) == (MATCHED, "city-hanover", "wikidata_id")
+    assert (found.outcome, found.id, found.matched_on) == (MATCHED, "city-hanover", name)
     assert "Landeshauptstadt H" in entity("city-hanover")["aliases"]
+
+
+def test_an_external_id_failing_its_check_is_refused_with_place_and_field(curated_db, tmp_path):
+    from kb.errors import InvalidRecord
+    before = graph_counts()
+    path = write(tmp_path, "t.yaml", PROPOSED.replace("wikidata_id: Q1,", "lei: 5493001KJTIIGC8Y1R13,"))
+    with pytest.raises(InvalidRecord) as refused:
+        named(path)
+    problem = str(refused.value)
+    assert f"{path} line 3" in problem and "field 'lei'" in problem and "check digits are wrong" in problem, problem
+    assert graph_counts() == before
 
 
 def test_a_conflicting_external_id_makes_a_name_match_ambiguous(curated_db, tmp_path):
