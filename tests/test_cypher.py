@@ -110,6 +110,13 @@ GATE = [
     ("MATCH (c:City) CALL { CALL dbms.listConfig() YIELD name RETURN name } RETURN c.id, name", PROCEDURE),
     ("MATCH (c:City) WHERE EXISTS { CALL dbms.components() YIELD name RETURN name } RETURN c.id", PROCEDURE),
     ("RETURN COUNT { CALL dbms.listConfig() YIELD name RETURN name } AS settings", PROCEDURE),
+    ("MATCH (c:City) RETURN [x IN COLLECT { CALL dbms.listConfig() YIELD name RETURN name } | x] AS names", PROCEDURE),
+    ("CALL db.labels() YIELD label CALL dbms.components() YIELD name RETURN label, name", PROCEDURE),
+    ("CALL db.labels() YIELD label RETURN label UNION CALL dbms.listConfig() YIELD name RETURN name AS label",
+     PROCEDURE),
+    # query options and a hidden EXPLAIN change nothing
+    ("CYPHER runtime=slotted SHOW TRANSACTIONS", ADMINISTRATION),
+    ("/* first a comment */ EXPLAIN SHOW TRANSACTIONS", ADMINISTRATION),
 ]
 
 
