@@ -20,12 +20,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from kb import db, ddl, server
+from kb import db, ddl, tools, server
 from kb.schema import ENTITY_LABEL, schema
 from loaders import csv as csv_loader
 from loaders import pipeline
 
-ADMIN_DIR = harness.BENCH_DIR / "neo4j-admin"
 LOAD_CSV_BATCH = 10000
 ARRAY = csv_loader.ARRAY_DELIMITER
 # How a header type becomes a Cypher value in LOAD CSV (dates stay strings, as our loader keeps them).
@@ -149,30 +148,15 @@ def run_ours(folder: Path) -> dict:
 
 
 # --- neo4j-admin import ------------------------------------------------------------------------
-def admin_built() -> bool:
-    return (ADMIN_DIR / "target" / "lib").is_dir()
-
-
-def build_admin() -> None:
-    result = subprocess.run(["mvn", "-B", "-q", "package"], cwd=ADMIN_DIR, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError("mvn package in bench/neo4j-admin failed:\n" + (result.stdout + result.stderr)[-2000:])
-
-
 def run_admin_import(folder: Path, home: Path) -> dict:
     """neo4j-admin database import full into the server's (stopped) store, then constraints and indexes."""
-    if not admin_built():
-        build_admin()
-    neo4j_home = home / "neo4j"
-    (neo4j_home / "conf").mkdir(parents=True, exist_ok=True)
-    (neo4j_home / "conf" / "neo4j.conf").touch()
     files = csv_loader.csv_files([folder])
     arguments = [f"--nodes={ENTITY_LABEL}={f.path}" for f in files if not f.relationships]
     arguments += [f"--relationships={f.path}" for f in files if f.relationships]
-    command = ["java", f"-Xmx{harness.SERVER_SETTINGS['KB_NEO4J_HEAP']}", "-cp", f"{ADMIN_DIR / 'target' / 'lib'}/*",
-               "org.neo4j.cli.AdminTool", "database", "import", "full", "neo4j", "--overwrite-destination=true",
-               f"--array-delimiter={ARRAY}", *arguments]
-    environment = {**os.environ, "NEO4J_HOME": str(neo4j_home), "NEO4J_CONF": str(neo4j_home / "conf")}
+    command = tools.command("neo4j-admin", ["database", "import", "full", "neo4j", "--overwrite-destination=true",
+                                            f"--array-delimiter={ARRAY}", *arguments],
+                            heap=harness.SERVER_SETTINGS["KB_NEO4J_HEAP"])
+    environment = {**os.environ, **tools.admin_environment(home / "neo4j")}
     import_seconds, result = harness.timed(subprocess.run, command, env=environment, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError("neo4j-admin import failed:\n" + (result.stdout + result.stderr)[-3000:])
