@@ -337,6 +337,52 @@ def generate(entities, relations, seed, out):
     click.echo(f"Wrote {summary['entities']} entities and {summary['relations']} relations (seed {seed}) to {out}")
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+@reports_errors
+def shell(arguments):
+    """Open cypher-shell on the knowledge base (`kb shell -- ARGS...` passes ARGS to cypher-shell).
+
+    It connects to the local server, or to NEO4J_URI with NEO4J_USERNAME and NEO4J_DATABASE; the
+    password goes in the environment, never on a command line. Unlike `kb query`, it can write.
+    Built from Maven on first use. Example: kb shell -- --format plain "MATCH (n) RETURN count(n)".
+    """
+    from kb import db
+    from kb import shell as cypher_shell
+    db.ping()       # one clear message when the database is down or refuses the credentials
+    db.close()
+    cypher_shell.run(arguments, echo=lambda message: click.echo(message, err=True))
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@reports_errors
+def backup(file):
+    """Back up the whole knowledge base to FILE (a tar archive with a manifest of what it holds).
+
+    The local server: a neo4j-admin dump, for which the server is stopped and started again
+    (Neo4j Community dumps only a database no server holds). A database named by NEO4J_URI: its
+    CSV export (a logical backup), which `kb restore` loads back through the loader.
+    """
+    from kb.backup import backup as write
+    write(file, echo=click.echo)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace what the database holds; without it a database that is "
+              "not empty is left alone.")
+@reports_errors
+def restore(file, force):
+    """Restore a backup written by `kb backup` and check its counts and ids against the backup's manifest.
+
+    A dump loads into the local server (stopped and started again around it); a logical backup loads
+    through the loader into the local server or NEO4J_URI.
+    """
+    from kb.backup import restore as read
+    read(file, force=force, echo=click.echo)
+
+
 @main.command()
 @click.option("--port", type=int, default=8501, show_default=True, help="Port of the app (on 127.0.0.1).")
 @reports_errors

@@ -45,6 +45,14 @@ class ServerError(KBError):
     """The local Neo4j server could not be built, started or stopped."""
 
 
+class ToolError(KBError):
+    """A Neo4j command-line tool (cypher-shell, neo4j-admin) could not be built or failed."""
+
+
+class BackupError(KBError):
+    """A backup could not be written or restored, or a restore does not match its manifest."""
+
+
 class LoadInterrupted(KBError):
     """A load lost the order of its batches (its LoadInProgress node went away) and stopped."""
 

@@ -229,14 +229,20 @@ def stop() -> str:
     return f"stopped (pid {pid})"
 
 
+def running_command() -> list[str] | None:
+    """The command line of the running local server (for `start`, to run it again with the same
+    settings), or None when it does not run."""
+    pid = _read_pid()
+    if pid is None or not _is_our_server(pid):
+        return None
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+
+
 def restart(echo=print) -> Status:
     """Kill the local server and start it again with the same command line. The way to end a query
     that ignores its termination: a clean stop waits for that query to finish."""
     _require_local()
-    pid = _read_pid()
-    command = None
-    if pid is not None and _is_our_server(pid):
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    command = running_command()
     kill()
     return start(echo, command)
 
