@@ -20,7 +20,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from kb import db, ddl, tools, server
+from kb import db, ddl, server, tools
 from kb.schema import ENTITY_LABEL, schema
 from loaders import csv as csv_loader
 from loaders import pipeline
