@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from kb import analysis
+from kb import analysis, citations
 from kb import graph as kb_graph
 from kb.schema import schema
 from app_pages import widgets
@@ -81,8 +81,9 @@ style = {entity_id: {"color": COMMUNITY_COLOURS[community_of[entity_id]]
                      "size": size(value_of[entity_id])} for entity_id in chosen}
 drawn = analysis.subgraph(chosen, filters)
 presentation = widgets.presentation_mode()
-page = kb_graph.to_html(drawn, presentation=presentation, source_titles=widgets.titles_of(drawn.source_ids()),
-                        node_style=style)
+page = citations.with_png_download(
+    kb_graph.to_html(drawn, presentation=presentation, source_titles=widgets.titles_of(drawn.source_ids()),
+                     node_style=style), f"analysis-{measure}.png")
 height = (kb_graph.PRESENTATION if presentation else kb_graph.NORMAL).height
 st.iframe(page, height=int(height.removesuffix("px")) + 20)
 shown = sorted({community_of[entity_id] for entity_id in chosen})
@@ -92,6 +93,16 @@ st.markdown(f"**Colour** = community: {swatches} · **size** = {by.measure} · *
             "(China ◆, Germany ■)", unsafe_allow_html=True)
 st.caption(f"Drawn: the {len(chosen)} entities with the highest {by.measure} and the {len(drawn.edges)} ties among "
            f"them. Colours: {communities.algorithm}")
-st.download_button("Download this graph (HTML, works offline)", page, file_name=f"analysis-{measure}.html",
-                   mime="text/html", key="analysis-html", on_click="ignore")
+# For a paper: the PNG button sits in the drawing; the facts shown and their sources come as text.
+sources = citations.cited_sources(s for edge in drawn.edges.values() for s in edge.sources)
+html_column, markdown_column, bibtex_column = st.columns(3)
+html_column.download_button("This graph (HTML, works offline)", page, file_name=f"analysis-{measure}.html",
+                            mime="text/html", key="analysis-html", on_click="ignore")
+markdown_column.download_button(
+    "The facts shown, numbered and cited (Markdown)",
+    citations.facts_markdown(drawn, sources, f"{MEASURE_LABELS[measure]}: the top {len(chosen)} entities"),
+    file_name=f"analysis-{measure}-facts.md", mime="text/markdown", key="analysis-md", on_click="ignore")
+bibtex_column.download_button("Their sources (BibTeX)", citations.bibtex(sources, list(citations.numbering(drawn))),
+                              file_name=f"analysis-{measure}-sources.bib", mime="application/x-bibtex",
+                              key="analysis-bib", on_click="ignore")
 widgets.facts_table(drawn, f"analysis-{measure}")

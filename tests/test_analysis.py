@@ -249,6 +249,9 @@ def test_analysis_page_shows_a_top_table_and_a_graph(seeds):
     assert "Algorithm: Brokerage between China and Germany" in captions and "Leiden" in captions
     frames = at.get("iframe")
     assert len(frames) == 1 and "vis.DataSet" in frames[0].proto.srcdoc
+    assert 'id="kb-png"' in frames[0].proto.srcdoc, "the drawing offers its PNG"
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert any("Markdown" in label for label in labels) and any("BibTeX" in label for label in labels), labels
     at.selectbox(key="analysis-measure").set_value("communities").run()
     assert not at.exception, [e.value for e in at.exception]
     assert list(at.dataframe[0].value.columns)[:2] == ["community", "entities"]
