@@ -32,8 +32,8 @@ def entity_node(entity_id: str):
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def entity(entity_id: str):
-    return queries.entity(entity_id)
+def entity(entity_id: str, offset: int):
+    return queries.entity(entity_id, offset=offset)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -52,18 +52,19 @@ def sources() -> list:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def documents() -> list:
+    return queries.documents()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def dated_facts_per_year() -> dict:
     return queries.dated_facts_per_year()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def source_titles() -> dict:
-    """Source id -> 'title (publisher, date)', for tooltips and fact tables."""
-    titles = {}
-    for source in sources():
-        detail = ", ".join(str(part) for part in (source["publisher"], source["date"]) if part)
-        titles[source["id"]] = f"{source['title']} ({detail})" if detail else source["title"]
-    return titles
+def source_titles(ids: tuple) -> dict:
+    """Source id -> 'title (publisher, date)' for the sources a view cites."""
+    return queries.source_titles(ids)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -2,7 +2,8 @@
 a timeline of its dated facts."""
 import streamlit as st
 
-from kb.queries import NotFound
+from kb.queries import ENTITY_PAGE_SIZE, NotFound
+from kb.schema import schema
 from app_pages import cached, widgets
 
 PROPERTIES_SHOWN_ELSEWHERE = ("name", "aliases", "sources")
@@ -14,8 +15,11 @@ if not entity_id:
     st.stop()
 
 st.query_params["id"] = entity_id
+# One pager per entity, so another entity opens on its first page.
+page_key = f"entity-page-{entity_id}"
+page = st.session_state.get(page_key, 1)
 try:
-    view = cached.entity(entity_id)
+    view = cached.entity(entity_id, (page - 1) * ENTITY_PAGE_SIZE)
 except NotFound as error:
     st.warning(str(error))
     st.stop()
@@ -26,22 +30,32 @@ st.caption(f"{node.type} · {node.country or 'no country'} · id `{node.id}`")
 st.page_link("app_pages/explore.py", label=f"Explore the neighbourhood of {node.name}", query_params={"id": node.id})
 if node.properties.get("aliases"):
     st.markdown("**Also known as:** " + ", ".join(node.properties["aliases"]))
+external = schema().links(node.type, node.properties)
+if external:
+    st.markdown("**Open records:** " + " · ".join(f"[{name} {value}]({url})" for name, value, url in external))
 st.dataframe([{"property": key, "value": str(value)} for key, value in sorted(node.properties.items())
               if key not in PROPERTIES_SHOWN_ELSEWHERE], hide_index=True)
-st.markdown("**Sources:** " + widgets.sources_text(node.properties.get("sources")))
+titles = widgets.titles_of(view.source_ids())
+st.markdown("**Sources:** " + widgets.sources_text(node.properties.get("sources"), titles))
 
 st.subheader("Relations")
 if view.truncated:
-    st.info("Showing the first 1000 relations only.")
+    # A hub has thousands of ties: they come a page at a time rather than all at once.
+    pages = -(-view.total // ENTITY_PAGE_SIZE)
+    st.info(f"Showing {view.shown:,} of {view.total:,} relations (numbers {view.offset + 1:,} to "
+            f"{view.offset + view.shown:,}, by relation type, date and name); choose another page to see more.")
+    st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, key=page_key)
 rows = []
 for direction, pairs in (("out", view.outgoing), ("in", view.incoming)):
     for edge, other in pairs:
         rows.append({"direction": direction, "relation": edge.type, "other": other.name, "other type": other.type,
                      "since": edge.properties.get("since"), "until": edge.properties.get("until"),
-                     "note": edge.properties.get("note"), "sources": widgets.sources_text(edge.sources)})
+                     "note": edge.properties.get("note"), "sources": widgets.sources_text(edge.sources, titles)})
 st.dataframe(rows, hide_index=True)
 
 st.subheader("Timeline")
+if view.truncated:
+    st.caption("Dated facts of the relations on this page.")
 events = []
 if node.properties.get("date"):
     events.append((str(node.properties["date"]), f"{node.name} ({node.type.lower()})"))

@@ -5,7 +5,6 @@ import streamlit as st
 from app_pages import cached
 
 
-
 def rows(counts: dict, key: str, value: str) -> list[dict]:
     return [{key: k, value: v} for k, v in counts.items()]
 
@@ -21,9 +20,20 @@ with right:
     st.bar_chart(rows(counts["relations"], "type", "relations"), x="type", y="relations", horizontal=True)
 
 st.subheader("Sources")
-st.dataframe([{"source": s["title"], "publisher": s["publisher"], "date": s["date"], "kind": s["kind"],
-               "facts": s["relations"], "entities": s["entities"], "id": s["id"]} for s in cached.sources()],
+st.dataframe([{"source": s["title"], "publisher": s["publisher"], "url": s["url"], "date": s["date"],
+               "accessed": s["accessed"], "kind": s["kind"], "facts": s["facts"], "entities": s["entities"],
+               "id": s["id"]} for s in cached.sources()],
+             column_config={"url": st.column_config.LinkColumn("URL"), "facts": "facts citing it",
+                            "entities": "entities citing it"},
              hide_index=True)
+
+st.subheader("Documents")
+documents = cached.documents()
+if documents:
+    st.dataframe([{"document": d["name"], "date": d["date"], "entities named": d["entities"],
+                   "mentions": d["mentions"], "id": d["id"]} for d in documents], hide_index=True)
+else:
+    st.caption("No document yet: `kb load document FILE` adds articles and the entities they name.")
 
 st.subheader("Dated facts per year")
 per_year = cached.dated_facts_per_year()

@@ -25,10 +25,12 @@ if not paths:
     st.stop()
 
 st.subheader(f"{len(paths)} shortest path(s) of {len(paths[0].edges)} hop(s)")
-widgets.draw(paths_subgraph(paths), f"paths-{start_id}-{end_id}")
+drawn = paths_subgraph(paths)
+widgets.draw(drawn, f"paths-{start_id}-{end_id}")
+titles = widgets.titles_of(drawn.source_ids())
 for number, path in enumerate(paths, start=1):
     st.markdown(f"**Path {number}:** " + " → ".join(node.name for node in path.nodes))
     names = {node.id: node.name for node in path.nodes}
     st.dataframe([{"hop": hop, "from": names[edge.start], "relation": edge.type, "to": names[edge.end],
-                   "since": edge.properties.get("since"), "sources": widgets.sources_text(edge.sources)}
+                   "since": edge.properties.get("since"), "sources": widgets.sources_text(edge.sources, titles)}
                   for hop, edge in enumerate(path.edges, start=1)], hide_index=True)

@@ -77,7 +77,7 @@ def draw(graph: Subgraph, name: str) -> str:
     presentation = presentation_mode()
     if graph.note:
         st.info(graph.note)
-    page = kb_graph.to_html(graph, presentation=presentation, source_titles=cached.source_titles())
+    page = kb_graph.to_html(graph, presentation=presentation, source_titles=titles_of(graph.source_ids()))
     style = kb_graph.PRESENTATION if presentation else kb_graph.NORMAL
     st.iframe(page, height=int(style.height.removesuffix("px")) + 20)
     legend()
@@ -106,6 +106,11 @@ def subgraph_json(graph: Subgraph) -> str:
                     "edges": [dataclasses.asdict(e) for e in graph.edges.values()], "truncated": graph.truncated})
 
 
-def sources_text(source_ids) -> str:
-    titles = cached.source_titles()
+def titles_of(source_ids) -> dict:
+    """Source id -> citation text, for these sources only."""
+    return cached.source_titles(tuple(sorted(set(source_ids))))
+
+
+def sources_text(source_ids, titles: dict) -> str:
+    """The cited sources by title (titles from titles_of, asked once for a whole view)."""
     return "; ".join(titles.get(sid, sid) for sid in source_ids or []) or "none recorded"

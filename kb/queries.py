@@ -13,12 +13,15 @@ TYPE_OF = f"[l IN labels(%s) WHERE l <> '{ENTITY_LABEL}'][0]"
 ENTITY_QUERY = (f"MATCH (n:{ENTITY_LABEL} {{id: $id}}) "
                 f"RETURN properties(n) AS props, {TYPE_OF % 'n'} AS type")
 
+# One page of an entity's ties: sorted on the few properties the order needs, and only the page's
+# rows fetch their properties (a hub has tens of thousands of ties). The degree comes from the store.
 ENTITY_RELATIONS_QUERY = (
     f"MATCH (n:{ENTITY_LABEL} {{id: $id}})-[r]-(m) "
+    "WITH n, r, m ORDER BY type(r), coalesce(r.since, ''), m.name, elementId(r) SKIP $skip LIMIT $limit "
     "RETURN elementId(r) AS rid, type(r) AS rtype, startNode(r) = n AS outgoing, properties(r) AS rprops, "
-    f"properties(m) AS mprops, {TYPE_OF % 'm'} AS mtype "
-    "ORDER BY rtype, coalesce(r.since, ''), m.name LIMIT $limit"
+    f"properties(m) AS mprops, {TYPE_OF % 'm'} AS mtype"
 )
+DEGREE_QUERY = f"MATCH (n:{ENTITY_LABEL} {{id: $id}}) RETURN COUNT {{ (n)--() }} AS degree"
 
 NEIGHBOURS_QUERY = (
     "UNWIND $frontier AS fid "
@@ -51,17 +54,23 @@ SHORTEST_PATHS_QUERY = (
     "LIMIT $limit"
 )
 
-ENTITY_COUNTS_QUERY = (f"MATCH (n:{ENTITY_LABEL}) RETURN {TYPE_OF % 'n'} AS type, count(*) AS count "
-                       "ORDER BY count DESC, type")
-RELATION_COUNTS_QUERY = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS count ORDER BY count DESC, type"
+# One count per schema type, each answered by Neo4j's count store instead of a scan of the graph.
+ENTITY_COUNT_QUERY = "MATCH (n:`{name}`) RETURN '{name}' AS type, count(n) AS count"
+RELATION_COUNT_QUERY = "MATCH ()-[r:`{name}`]->() RETURN '{name}' AS type, count(r) AS count"
 
-SOURCES_QUERY = (
-    "MATCH (s:Source) "
-    "OPTIONAL CALL (s) { MATCH ()-[r]->() WHERE s.id IN r.sources RETURN count(r) AS relations } "
-    "OPTIONAL CALL (s) { MATCH (e:Entity) WHERE s.id IN e.sources RETURN count(e) AS entities } "
-    "RETURN s.id AS id, s.name AS name, s.title AS title, s.kind AS kind, s.publisher AS publisher, "
-    "s.date AS date, s.url AS url, relations, entities ORDER BY relations + entities DESC, id"
-)
+
+def _counts_query(template: str, names) -> str:
+    """One UNION ALL of template for every name (names come from the schema's allow-list)."""
+    return " UNION ALL ".join(template.format(name=name) for name in sorted(names))
+
+SOURCE_FIELDS = ("s.id AS id, s.name AS name, s.title AS title, s.kind AS kind, s.publisher AS publisher, "
+                 "s.date AS date, s.url AS url, s.accessed AS accessed")
+# Only the sources a view cites: an index seek per id, whatever the size of the graph.
+CITED_SOURCES_QUERY = f"MATCH (s:Source) WHERE s.id IN $ids RETURN {SOURCE_FIELDS}"
+SOURCES_QUERY = f"MATCH (s:Source) RETURN {SOURCE_FIELDS}"
+# Citations counted in one pass over the relations (and one over the entities), not one per source.
+FACTS_PER_SOURCE_QUERY = "MATCH ()-[r]->() UNWIND r.sources AS id RETURN id, count(*) AS n"
+ENTITIES_PER_SOURCE_QUERY = f"MATCH (e:{ENTITY_LABEL}) UNWIND e.sources AS id RETURN id, count(*) AS n"
 
 DATED_FACTS_QUERY = (
     "MATCH ()-[r]->() WHERE r.since IS NOT NULL "
@@ -70,6 +79,7 @@ DATED_FACTS_QUERY = (
 
 MAX_PATH_HOPS = 6
 HUB_DEGREE = 1000
+ENTITY_PAGE_SIZE = 250
 
 
 class NotFound(KBError):
@@ -79,9 +89,25 @@ class NotFound(KBError):
 @dataclass
 class EntityView:
     node: Node
-    outgoing: list   # (Edge, Node) pairs
+    outgoing: list   # (Edge, Node) pairs of this page of ties
     incoming: list
-    truncated: bool
+    total: int       # ties in all
+    offset: int      # ties before this page, in the order of ENTITY_RELATIONS_QUERY
+
+    @property
+    def shown(self) -> int:
+        return len(self.outgoing) + len(self.incoming)
+
+    @property
+    def truncated(self) -> bool:
+        return self.shown < self.total
+
+    def source_ids(self) -> list[str]:
+        """The sources the entity and the shown ties cite."""
+        cited = list(self.node.properties.get("sources") or [])
+        for edge, _ in self.outgoing + self.incoming:
+            cited += edge.sources
+        return list(dict.fromkeys(cited))
 
 
 def entity_node(entity_id: str) -> Node:
@@ -92,17 +118,18 @@ def entity_node(entity_id: str) -> Node:
     return Node.from_record(found[0]["props"], found[0]["type"])
 
 
-def entity(entity_id: str, limit: int = 1000) -> EntityView:
-    """An entity with every relation in and out (up to limit), each with its other end."""
+def entity(entity_id: str, limit: int = ENTITY_PAGE_SIZE, offset: int = 0) -> EntityView:
+    """An entity with one page of its relations in and out (limit of them, after offset), each with
+    its other end, and how many relations it has in all."""
     node = entity_node(entity_id)
     outgoing, incoming = [], []
-    records = db.read(ENTITY_RELATIONS_QUERY, id=entity_id, limit=limit + 1)
-    for r in records[:limit]:
+    total = db.read(DEGREE_QUERY, id=entity_id)[0]["degree"]
+    for r in db.read(ENTITY_RELATIONS_QUERY, id=entity_id, skip=offset, limit=limit):
         other = Node.from_record(r["mprops"], r["mtype"])
         start, end = (node.id, other.id) if r["outgoing"] else (other.id, node.id)
         edge = Edge(r["rid"], start, end, r["rtype"], dict(r["rprops"]))
         (outgoing if r["outgoing"] else incoming).append((edge, other))
-    return EntityView(node, outgoing, incoming, len(records) > limit)
+    return EntityView(node, outgoing, incoming, total, offset)
 
 
 def _checked_types(names, kind: str):
@@ -205,16 +232,52 @@ def paths_subgraph(paths: list[Path]) -> Subgraph:
 
 
 def counts() -> dict:
-    """Counts by entity type and by relation type."""
-    return {
-        "entities": {r["type"]: r["count"] for r in db.read(ENTITY_COUNTS_QUERY)},
-        "relations": {r["type"]: r["count"] for r in db.read(RELATION_COUNTS_QUERY)},
-    }
+    """Counts by entity type and by relation type (types with none left out), largest first."""
+    found = {}
+    for kind, template, names in (("entities", ENTITY_COUNT_QUERY, schema().entities),
+                                  ("relations", RELATION_COUNT_QUERY, schema().relations)):
+        records = [r for r in db.read(_counts_query(template, names)) if r["count"]]
+        found[kind] = {r["type"]: r["count"] for r in sorted(records, key=lambda r: (-r["count"], r["type"]))}
+    return found
 
 
 def sources() -> list[dict]:
-    """Every Source with how many relations and entities cite it."""
-    return [dict(r) for r in db.read(SOURCES_QUERY)]
+    """Every Source with how many relations (facts) and entities cite it, most cited first."""
+    facts = {r["id"]: r["n"] for r in db.read(FACTS_PER_SOURCE_QUERY)}
+    entities = {r["id"]: r["n"] for r in db.read(ENTITIES_PER_SOURCE_QUERY)}
+    found = [{**r, "facts": facts.get(r["id"], 0), "entities": entities.get(r["id"], 0)} for r in db.read(SOURCES_QUERY)]
+    return sorted(found, key=lambda s: (-s["facts"] - s["entities"], s["id"]))
+
+
+def citation(source: dict) -> str:
+    """How a source is named where a fact cites it: 'title (publisher, date)'."""
+    detail = ", ".join(str(part) for part in (source["publisher"], source["date"]) if part)
+    title = source["title"] or source["name"] or source["id"]
+    return f"{title} ({detail})" if detail else title
+
+
+def source_titles(ids) -> dict:
+    """Source id -> citation, for the given ids only (those a drawn graph or a table cites)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    return {r["id"]: citation(r) for r in db.read(CITED_SOURCES_QUERY, ids=ids)}
+
+
+def entities_per_source() -> dict:
+    """Source id -> how many entities cite it, most first."""
+    query = (f"MATCH (e:{ENTITY_LABEL}) UNWIND coalesce(e.sources, []) AS source "
+             "RETURN source, count(*) AS count ORDER BY count DESC, source")
+    return {r["source"]: r["count"] for r in db.read(query)}
+
+
+def documents() -> list[dict]:
+    """Every Document with how many entities it mentions and how many mentions in all, most first."""
+    document, mentions = schema().entity("Document").name, schema().relation("MENTIONS").name
+    query = (f"MATCH (d:`{document}`) OPTIONAL MATCH (d)-[m:`{mentions}`]->() "
+             "RETURN d.id AS id, d.name AS name, d.date AS date, count(m) AS entities, "
+             "coalesce(sum(m.count), 0) AS mentions ORDER BY mentions DESC, id")
+    return [r.data() for r in db.read(query)]
 
 
 def dated_facts_per_year() -> dict:

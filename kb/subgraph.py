@@ -47,6 +47,12 @@ class Subgraph:
         if edge.start in self.nodes and edge.end in self.nodes:
             self.edges.setdefault(edge.id, edge)
 
+    def source_ids(self) -> list[str]:
+        """The sources its nodes and edges cite, each once, in order of first citation."""
+        cited = [sid for node in self.nodes.values() for sid in node.properties.get("sources") or []]
+        cited += [sid for edge in self.edges.values() for sid in edge.sources]
+        return list(dict.fromkeys(cited))
+
     def facts(self) -> list[dict]:
         """The edges as rows of a fact table: subject, relation, object, since, until, sources, note."""
         rows = []

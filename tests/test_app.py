@@ -10,6 +10,7 @@ from kb.saved_queries import SAVED_QUERIES
 from kb.schema import schema
 from tests.conftest import graph_counts
 from tests.test_graph import drawn
+from tests.test_queries import seed_sources
 
 APP = str(config.PROJECT_ROOT / "app.py")
 PAGES = ("explore", "entity", "paths", "cypher", "overview")
@@ -188,10 +189,13 @@ def test_cypher_graph_result(seeded_db):
 
 def test_overview(seeded_db):
     at = open_page("overview")
-    assert [s.value for s in at.subheader] == ["Entities by type", "Relations by type", "Sources",
+    assert [s.value for s in at.subheader] == ["Entities by type", "Relations by type", "Sources", "Documents",
                                                "Dated facts per year"]
     sources = at.dataframe[0].value
-    assert set(sources.id) == {"src-foshan-2019", "src-reference"} and sources.facts.sum() > 0
+    expected = seed_sources()
+    assert set(sources.id) == set(expected) and sources.facts.sum() > 0
+    links = {sid: source["url"] for sid, source in expected.items() if source.get("url")}
+    assert links and {sid: url for sid, url in zip(sources.id, sources.url) if sid in links} == links
     assert len(at.get("vega_lite_chart")) == 3
 
 
