@@ -3,7 +3,7 @@ every page shows when the database cannot be reached."""
 import streamlit as st
 
 from app_pages import cached, widgets
-from kb.errors import DatabaseUnavailable
+from kb.errors import DatabaseUnavailable, ReadTimedOut
 
 presentation = widgets.presentation_mode()
 st.set_page_config(page_title="Sino-German ties", layout="wide",
@@ -21,6 +21,6 @@ widgets.presentation_toggle()
 try:
     cached.driver()
     page.run()
-except DatabaseUnavailable as error:
+except (DatabaseUnavailable, ReadTimedOut) as error:
     # Not cached: the next rerun asks the database again, so it works as soon as it is back.
     st.error(str(error))

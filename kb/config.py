@@ -22,6 +22,8 @@ class Setting:
 SETTINGS = [
     Setting("query_timeout", "KB_QUERY_TIMEOUT", 10.0, float,
             "Seconds a user's Cypher query may run on the server before it is stopped."),
+    Setting("read_timeout", "KB_READ_TIMEOUT", 20.0, float,
+            "Seconds one of the app's or the CLI's own reads may run on the server before it is stopped."),
     Setting("max_rows", "KB_MAX_ROWS", 1000, int,
             "Rows a user's Cypher query returns at most; more are cut with a notice."),
     Setting("node_cap", "KB_NODE_CAP", 150, int,

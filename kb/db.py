@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
-from neo4j.exceptions import (AuthError, ConfigurationError, DriverError, Neo4jError,
+from neo4j.exceptions import (AuthError, ClientError, ConfigurationError, DriverError, Neo4jError,
                               ServiceUnavailable, SessionExpired)
 
 from kb import config
-from kb.errors import DatabaseRefused, DatabaseUnavailable, KBError, SettingError
+from kb.errors import DatabaseRefused, DatabaseUnavailable, KBError, ReadTimedOut, SettingError
 
 _lock = threading.Lock()
 _driver: neo4j.Driver | None = None
@@ -92,8 +92,15 @@ def explain(error: Exception) -> KBError:
 
 
 def read(query, **params) -> list[neo4j.Record]:
-    """Run a read query in a managed read transaction and return its records."""
-    return _run(query, params, RoutingControl.READ)
+    """Run a read query in a managed read transaction, stopped by the server after KB_READ_TIMEOUT s."""
+    timeout = config.setting("read_timeout")
+    try:
+        return _run(neo4j.Query(query, timeout=timeout), params, RoutingControl.READ)
+    except ClientError as error:
+        if "TransactionTimedOut" not in (error.code or ""):
+            raise
+        raise ReadTimedOut(f"The database took more than {timeout:g} s to answer and the read was stopped: "
+                           "ask for less (a lower depth, a filter, a smaller cap) or raise KB_READ_TIMEOUT.") from None
 
 
 def write(query, **params) -> list[neo4j.Record]:
