@@ -1,0 +1,289 @@
+"""The app as a user meets it: `streamlit run app.py` on loopback against a loaded graph, driven by
+headless Chromium, each navigation timed until its results are visible (the graph painted on the
+canvas of its frame, or the page's tables shown). p50 and p95 per page.
+
+Before each timed navigation the app's caches are cleared (Streamlit's own "Clear caches"), so every
+run asks the database: the figures are what the first visitor after a load or a cache expiry waits.
+With --repeat, a second navigation to the same link right after is timed too (the app's cache answers).
+
+Usage: python bench/app.py --size small|1m [--runs N] [--repeat] [--home DIR]
+  --home keeps the loaded database in DIR and reuses it on the next run (a 1M load takes minutes).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+from bench.queries import HUB_IDS, SYNTHETIC_PARAMETERS, sample_entities
+from kb import config, db, ddl, queries, server
+from kb.saved_queries import SAVED_QUERIES
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+RUNS = {"small": 5, "1m": 20}
+WAIT_MS = 120_000
+TARGET_MS = 2000
+
+# Run in the app's page until it returns non-null: an error shown, or the results visible. A graph is
+# visible when a frame's vis network holds the wanted node and its canvas holds painted pixels.
+READY = """(spec) => {
+  const failure = document.querySelector('[data-testid="stException"]');
+  if (failure) return {error: failure.innerText.slice(0, 300)};
+  for (const alert of document.querySelectorAll('[data-testid="stAlertContainer"]')) {
+    const text = alert.innerText;
+    if (spec.failures.some((phrase) => text.includes(phrase))) return {error: text.slice(0, 300)};
+  }
+  if (spec.graph) {
+    for (const frame of document.querySelectorAll('iframe')) {
+      const win = frame.contentWindow;
+      if (!win || !win.network) continue;
+      const ids = win.network.body.data.nodes.getIds();
+      if (!ids.includes(spec.graph)) continue;
+      const canvas = win.document.querySelector('#mynetwork canvas');
+      if (!canvas || !canvas.width) continue;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) return {nodes: ids.length}; }
+    }
+    return null;
+  }
+  if (spec.selector && !document.querySelector(spec.selector)) return null;
+  const tables = document.querySelectorAll('[data-testid="stDataFrame"]').length;
+  const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]').length;
+  if (tables < spec.tables || charts < spec.charts) return null;
+  return {tables: tables, charts: charts};
+}"""
+# What the pages say when a read fails: such a run counts as failed, not as fast.
+FAILURES = ["took more than", "not reachable", "timed out", "could not", "No entity has", "Refused"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- what is timed ---------------------------------------------------------------------------------
+def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
+    """Each page to time: a name, one link per run, and what shows that its results are visible."""
+    rng = random.Random(harness.SEED)
+    hubs = [HUB_IDS[k % len(HUB_IDS)] for k in range(runs)]
+    entities = [entity_id for entity_id, _ in sample_entities(folder, runs * 4, harness.SEED)]
+    rng.shuffle(entities)
+    graph = lambda wanted: {"graph": wanted, "tables": 0, "charts": 0}  # noqa: E731
+    table = {"graph": None, "tables": 1, "charts": 0}
+    found = [
+        # No read at all: what loading the app costs on this machine at this moment, the floor of every page.
+        {"page": "Cypher, empty editor (no read)",
+         "links": [("/cypher", {}, {**table, "tables": 0, "selector": '[data-testid="stTextArea"] textarea'})] * runs},
+        {"page": "Explore, hub, depth 1", "links": [("/", {"id": h}, graph(h)) for h in hubs]},
+        {"page": "Explore, hub, depth 2", "links": [("/", {"id": h, "depth": 2}, graph(h)) for h in hubs]},
+        {"page": "Explore, random entity, depth 2",
+         "links": [("/", {"id": e, "depth": 2}, graph(e)) for e in entities[:runs]]},
+        {"page": "Entity, hub", "links": [("/entity", {"id": h}, {**table, "tables": 2}) for h in hubs]},
+        {"page": "Paths, deep link", "links": [("/paths", {"from": a, "to": b}, graph(a))
+                                               for a, b in connected_pairs(entities[runs:], runs)]},
+    ]
+    for saved in SAVED_QUERIES:
+        params = {name: SYNTHETIC_PARAMETERS.get(name, default) for name, default in saved.params.items()}
+        found.append({"page": f"Cypher, saved query {saved.name}",
+                      "links": [("/cypher", {"q": saved.cypher, **params}, table)] * runs})
+    found.append({"page": "Overview", "links": [("/overview", {}, {**table, "charts": 3})] * runs})
+    return found
+
+
+def connected_pairs(candidates: list[str], count: int) -> list[tuple[str, str]]:
+    """count pairs of the candidates that a path joins (a pair without one shows a sentence, no graph)."""
+    pairs = []
+    for a, b in zip(candidates[::2], candidates[1::2]):
+        if a != b and queries.shortest_paths(a, b):
+            pairs.append((a, b))
+        if len(pairs) == count:
+            break
+    return pairs
+
+
+# --- the app and the browser -----------------------------------------------------------------------
+def start_app(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port, with this process's database settings."""
+    port = free_port()
+    log = open(log_path, "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         # Developer mode gives the "Clear caches" command that each run uses.
+         "--client.toolbarMode", "developer"],
+        cwd=config.PROJECT_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError(f"streamlit did not answer within 90 s; see {log_path}")
+
+
+def clear_app_caches(page) -> None:
+    """Streamlit's "Clear caches" (key c, then confirm): every cached read of the app is dropped."""
+    button = page.get_by_role("button", name="Clear caches")
+    for _ in range(50):  # the key does nothing until the page's session is connected
+        page.evaluate("document.activeElement && document.activeElement.blur()")  # a key typed in a box is text
+        page.keyboard.press("c")
+        try:
+            button.wait_for(timeout=200)
+            break
+        except Exception:
+            continue
+    button.click()
+    button.wait_for(state="detached")
+
+
+def navigate(page, url: str, spec: dict) -> tuple[float, dict]:
+    """Go to url; milliseconds until READY holds, and what it found."""
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    found = page.wait_for_function(READY, arg={**spec, "failures": FAILURES}, polling=50,
+                                   timeout=WAIT_MS).json_value()
+    return (time.perf_counter() - started) * 1000, found
+
+
+def time_pages(base: str, plan: list[dict], repeat_too: bool) -> dict:
+    from playwright import sync_api
+
+    results = {}
+    with sync_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(base)
+        page.wait_for_selector('[data-testid="stApp"]')
+        for scenario in plan:
+            links = [(f"{base}{path}?{urlencode(params)}" if params else f"{base}{path}", spec)
+                     for path, params, spec in scenario["links"]]
+            navigate(page, *links[0])  # warms the server's caches and plans, the browser's static files
+            first, repeat, failed, shown = [], [], [], []
+            load_before = os.getloadavg()[0]
+            for url, spec in links:
+                clear_app_caches(page)
+                try:
+                    took, found = navigate(page, url, spec)
+                    if "error" in found:
+                        failed.append(found["error"])
+                        continue
+                    first.append(took)
+                    shown.append(found)
+                    if repeat_too:
+                        repeat.append(navigate(page, url, spec)[0])
+                except Exception as error:  # a timeout: recorded, and the next run goes on
+                    failed.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+            results[scenario["page"]] = {
+                "first": harness.percentiles(first) if first else None,
+                "repeat": harness.percentiles(repeat) if repeat else None,
+                "failed": len(failed), "failures": failed[:3],
+                "shown": shown[0] if shown else None,
+                "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            }
+            harness.say(f"{scenario['page']}: {results[scenario['page']]}")
+        browser.close()
+    return results
+
+
+def run(size: str, folder: Path, runs: int | None = None, repeat_too: bool = False) -> dict:
+    """Time every page against the database this process is set up for (loaded with folder's graph)."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
+    runs = runs or RUNS[size]
+    plan = scenarios(size, folder, runs)
+    process, base = start_app(config.home() / "streamlit-bench.log")
+    started, load = time.monotonic(), os.getloadavg()
+    try:
+        pages = time_pages(base, plan, repeat_too)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {"runs_each": runs, "node_cap": config.setting("node_cap"), "target_p95_ms": TARGET_MS,
+            "seconds": round(time.monotonic() - started), "load_average": [round(load[0], 2), round(os.getloadavg()[0], 2)],
+            "pages": pages}
+
+
+def report(payload: dict) -> str:
+    rows = []
+    for name, r in payload["pages"].items():
+        first, repeat = r["first"] or {}, r["repeat"] or {}
+        verdict = "yes" if first and r["failed"] == 0 and first["p95_ms"] < payload["target_p95_ms"] else "NO"
+        rows.append([name, first.get("runs", 0), r["failed"], first.get("p50_ms"), first.get("p95_ms"),
+                     repeat.get("p50_ms"), repeat.get("p95_ms"), verdict])
+    return harness.table(f"App pages in Chromium (node cap {payload['node_cap']}; app caches cleared before each run)",
+                         ["page", "runs", "failed", "p50 ms", "p95 ms", "repeat p50 ms", "repeat p95 ms",
+                          f"p95 < {payload['target_p95_ms']} ms"], rows)
+
+
+# --- on its own ------------------------------------------------------------------------------------
+def _holds(summary: dict) -> bool:
+    try:
+        found = db.read("MATCH (n) RETURN count(n) AS n, COUNT { ()-[]->() } AS r")[0]
+    except Exception:
+        return False
+    return (found["n"], found["r"]) == (summary["entities"], summary["relations"])
+
+
+def main() -> int:
+    from loaders import csv as csv_loader
+    from loaders import pipeline
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(harness.SIZES), default="small")
+    parser.add_argument("--runs", type=int, help="navigations timed per page (default: 5 small, 20 1m)")
+    parser.add_argument("--repeat", action="store_true", help="also time a second visit of each link")
+    parser.add_argument("--home", type=Path, help="keep the loaded database here and reuse it next time")
+    args = parser.parse_args()
+    folder, summary = harness.dataset(args.size)
+    if args.home:
+        port = os.environ.get("KB_NEO4J_PORT") or str(harness.free_port())
+        os.environ.update({"KB_HOME": str(args.home.resolve()), "KB_NEO4J_PORT": port, **harness.SERVER_SETTINGS})
+        os.environ.pop("NEO4J_URI", None)
+        os.environ.pop("NEO4J_PASSWORD", None)
+        holder = None
+    else:
+        holder = harness.fresh_server()
+        holder.__enter__()
+    try:
+        harness.start_server()
+        if not _holds(summary):
+            harness.say(f"loading {folder} ...")
+            db.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+            ddl.init()
+            pipeline.load(csv_loader.reader([folder]), show_progress=False)
+        payload = run(args.size, folder, args.runs, args.repeat)
+    finally:
+        if holder is None:
+            db.close()
+            server.stop()
+        else:
+            holder.__exit__(None, None, None)
+    print(report(payload))
+    harness.save("app", args.size, payload)
+    return 0 if all(r["first"] and not r["failed"] for r in payload["pages"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
