@@ -251,9 +251,9 @@ def _print_table(columns, rows) -> None:
               help="Output format.")
 @reports_errors
 def stats(fmt):
-    """Count entities by type and relations by type."""
+    """Count entities by type, relations by type and entities by the source they cite."""
     from kb import queries
-    counts = queries.counts()
+    counts = {**queries.counts(), "entities_per_source": queries.entities_per_source()}
     if fmt == "json":
         click.echo(json.dumps(counts, indent=2))
         return
@@ -262,6 +262,7 @@ def stats(fmt):
         rows.append(["total", sum(counts[kind].values())])
         _print_table([("entity" if kind == "entities" else "relation") + " type", "count"], rows)
         click.echo()
+    _print_table(["source", "entities citing it"], [[name, count] for name, count in counts["entities_per_source"].items()])
 
 
 def _names(values) -> tuple:

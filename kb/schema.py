@@ -6,6 +6,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 
@@ -30,6 +31,7 @@ class Property:
     values: tuple = ()
     help: str = ""
     format: str = ""        # a name of FORMATS: a string the format's check must accept
+    link: str = ""          # where a value's record can be read: a URL with {} for the value
 
 
 class _WithProperties:
@@ -81,6 +83,12 @@ class Schema:
     def color(self, entity_type: str) -> str:
         return self.entities[entity_type].color if entity_type in self.entities else "#999999"
 
+    def links(self, entity_type: str, props: dict) -> list[tuple[str, str, str]]:
+        """(property, value, URL) of each of the entity's values whose property declares a link."""
+        declared = self.entities[entity_type].properties if entity_type in self.entities else {}
+        return [(name, str(props[name]), prop.link.format(quote(str(props[name]), safe="")))
+                for name, prop in declared.items() if prop.link and props.get(name)]
+
 
 def _properties(raw, where: str) -> dict:
     if raw is None:
@@ -95,8 +103,11 @@ def _properties(raw, where: str) -> dict:
         format_name = spec.get("format", "")
         if format_name and (format_name not in FORMATS or spec["type"] != "string"):
             raise SchemaError(f"{where}.{name}: format must be one of {', '.join(FORMATS)}, on a string property")
+        link = spec.get("link", "")
+        if link and (not isinstance(link, str) or link.count("{}") != 1):
+            raise SchemaError(f"{where}.{name}: link must be a URL with one {{}} for the value")
         props[name] = Property(name, spec["type"], bool(spec.get("required", False)),
-                               tuple(spec.get("values", ())), spec.get("help", ""), format_name)
+                               tuple(spec.get("values", ())), spec.get("help", ""), format_name, link)
     return props
 
 

@@ -168,3 +168,15 @@ def test_malformed_front_matter_is_refused_with_file_and_field(seeded_db, tmp_pa
         load(good, bad)
     assert str(bad) in str(refused.value) and field in str(refused.value), str(refused.value)
     assert graph_counts() == before
+
+
+def test_overview_lists_documents_and_their_mentions(seeded_db):
+    from tests.test_app import open_page
+    load(ENGLISH)
+    rows = mentioned(doc_id(ENGLISH))
+    at = open_page("overview")
+    tables = [frame.value for frame in at.dataframe if "mentions" in frame.value.columns]
+    assert len(tables) == 1, [frame.value.columns for frame in at.dataframe]
+    listed = tables[0].set_index("id")
+    assert listed.loc[doc_id(ENGLISH), "mentions"] == sum(row["count"] for row in rows.values())
+    assert listed.loc[doc_id(ENGLISH), "entities named"] == len(rows)

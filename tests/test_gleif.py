@@ -3,6 +3,7 @@ counterparts only; the expected figures are read from the fixture files themselv
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from click.testing import CliRunner
 
 from kb import db, keys
 from kb.cli import main
-from kb.errors import InvalidRecord
+from kb.errors import InvalidRecord, SchemaError
+from kb.schema import parse, schema
 from loaders import gleif, pipeline
 from tests.conftest import graph_counts
 
@@ -144,3 +146,28 @@ def test_a_file_of_another_layout_is_refused(seeded_db, tmp_path):
     other.write_text("id:ID,:LABEL,name\ncity-x,City,X\n", encoding="utf-8")
     with pytest.raises(InvalidRecord, match="not a GLEIF golden copy CSV file"):
         load(other)
+
+
+def test_entity_page_links_the_firms_open_record(seeded_db):
+    from tests.test_app import open_page
+    load(LEVEL1, LEVEL2)
+    lei, firm = next(iter(stored_companies().items()))
+    at = open_page("entity", id=firm["id"])
+    link = schema().entity("Company").properties["lei"].link.format(lei)
+    assert any(link in block.value for block in at.markdown), [block.value for block in at.markdown]
+
+
+def test_a_link_pattern_needs_one_place_for_the_value():
+    document = {"entities": {"City": {"properties": {"code": {"type": "string", "link": "https://example.org/"}}}}}
+    with pytest.raises(SchemaError, match="entities.City.code: link"):
+        parse(document)
+
+
+def test_stats_count_entities_per_source(seeded_db):
+    load(LEVEL1, LEVEL2)
+    result = CliRunner().invoke(main, ["stats", "--format", "json"], catch_exceptions=False)
+    per_source = json.loads(result.output)["entities_per_source"]
+    source_id = gleif.inspect(LEVEL1).source_id
+    citing = db.read("MATCH (e:Entity) WHERE $source IN e.sources RETURN count(e) AS n", source=source_id)[0]["n"]
+    assert per_source[source_id] == citing >= len(expected()[0]), per_source
+    assert sum(per_source.values()) == db.read("MATCH (e:Entity) RETURN sum(size(coalesce(e.sources, []))) AS n")[0]["n"]
