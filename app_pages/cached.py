@@ -57,11 +57,6 @@ def documents() -> list:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def documents() -> list:
-    return queries.documents()
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
 def dated_facts_per_year() -> dict:
     return queries.dated_facts_per_year()
 

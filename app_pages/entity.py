@@ -4,7 +4,6 @@ import streamlit as st
 
 from kb.queries import ENTITY_PAGE_SIZE, NotFound
 from kb.schema import schema
-from kb.schema import schema
 from app_pages import cached, widgets
 
 PROPERTIES_SHOWN_ELSEWHERE = ("name", "aliases", "sources")
@@ -31,9 +30,6 @@ st.caption(f"{node.type} · {node.country or 'no country'} · id `{node.id}`")
 st.page_link("app_pages/explore.py", label=f"Explore the neighbourhood of {node.name}", query_params={"id": node.id})
 if node.properties.get("aliases"):
     st.markdown("**Also known as:** " + ", ".join(node.properties["aliases"]))
-external = schema().links(node.type, node.properties)
-if external:
-    st.markdown("**Open records:** " + " · ".join(f"[{name} {value}]({url})" for name, value, url in external))
 external = schema().links(node.type, node.properties)
 if external:
     st.markdown("**Open records:** " + " · ".join(f"[{name} {value}]({url})" for name, value, url in external))

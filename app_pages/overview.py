@@ -35,14 +35,6 @@ if documents:
 else:
     st.caption("No document yet: `kb load document FILE` adds articles and the entities they name.")
 
-st.subheader("Documents")
-documents = cached.documents()
-if documents:
-    st.dataframe([{"document": d["name"], "date": d["date"], "entities named": d["entities"],
-                   "mentions": d["mentions"], "id": d["id"]} for d in documents], hide_index=True)
-else:
-    st.caption("No document yet: `kb load document FILE` adds articles and the entities they name.")
-
 st.subheader("Dated facts per year")
 per_year = cached.dated_facts_per_year()
 if per_year:

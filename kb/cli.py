@@ -100,6 +100,7 @@ def init():
 # Named sources, `kb load NAME FILE...`: the module whose reader(paths) reads them (imported when used).
 SOURCE_READERS = {
     "document": "loaders.document",
+    "gleif": "loaders.gleif",
     "wikidata": "loaders.wikidata",
 }
 
@@ -158,7 +159,7 @@ def load(paths, dry_run, batch_size, query, retrieved, report_file, decisions_fi
     """Validate, then load YAML seed files, CSV files or folders of them (all or nothing on bad input).
 
     Named sources: `kb load document FILE...` (text or Markdown articles: Documents and the entities
-    they mention),
+    they mention), `kb load gleif FILE...` (GLEIF golden copy LEI-CDF and relationship record CSV),
     `kb load wikidata FILE --query NAME` (SPARQL JSON results of a query of loaders/wikidata/).
     Their records are reconciled with the stored entities; see --report and --decisions.
     """

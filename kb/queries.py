@@ -280,22 +280,6 @@ def documents() -> list[dict]:
     return [r.data() for r in db.read(query)]
 
 
-def entities_per_source() -> dict:
-    """Source id -> how many entities cite it, most first."""
-    query = (f"MATCH (e:{ENTITY_LABEL}) UNWIND coalesce(e.sources, []) AS source "
-             "RETURN source, count(*) AS count ORDER BY count DESC, source")
-    return {r["source"]: r["count"] for r in db.read(query)}
-
-
-def documents() -> list[dict]:
-    """Every Document with how many entities it mentions and how many mentions in all, most first."""
-    document, mentions = schema().entity("Document").name, schema().relation("MENTIONS").name
-    query = (f"MATCH (d:`{document}`) OPTIONAL MATCH (d)-[m:`{mentions}`]->() "
-             "RETURN d.id AS id, d.name AS name, d.date AS date, count(m) AS entities, "
-             "coalesce(sum(m.count), 0) AS mentions ORDER BY mentions DESC, id")
-    return [r.data() for r in db.read(query)]
-
-
 def dated_facts_per_year() -> dict:
     """How many relations began in each year."""
     return {r["year"]: r["facts"] for r in db.read(DATED_FACTS_QUERY) if r["year"] is not None}
