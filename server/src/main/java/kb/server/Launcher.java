@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -14,6 +15,8 @@ import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.graphdb.TransactionTerminatedException;
+import org.neo4j.graphdb.TransientFailureException;
 import org.neo4j.io.ByteUnit;
 
 /**
@@ -62,15 +65,28 @@ public final class Launcher {
         stopped.await();
     }
 
-    private static void setPassword(GraphDatabaseService system, String password) {
-        try {
-            system.executeTransactionally(
-                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                    Map.of("password", password));
-        } catch (RuntimeException e) {
-            // Neo4j refuses to "change" a password to the one already set; that is our steady state.
-            if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
-                throw e;
+    private static void setPassword(GraphDatabaseService system, String password) throws InterruptedException {
+        // After a kill the system database may still rebuild its indexes when the service is up,
+        // and refuses transactions as "not currently available" meanwhile: wait, then try again.
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (true) {
+            system.isAvailable(TimeUnit.NANOSECONDS.toMillis(Math.max(0, deadline - System.nanoTime())));
+            try {
+                system.executeTransactionally(
+                        "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                        Map.of("password", password));
+                return;
+            } catch (TransactionTerminatedException | TransientFailureException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(500);
+            } catch (RuntimeException e) {
+                // Neo4j refuses to "change" a password to the one already set; that is our steady state.
+                if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+                    throw e;
+                }
+                return;
             }
         }
     }
