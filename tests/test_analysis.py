@@ -221,6 +221,11 @@ def test_cli_prints_the_table_and_the_algorithm(seeds, measure, algorithm):
     assert len(lines) == 1 + 2 + 3 + 1, "projection, header and rule, three rows, algorithm"
 
 
+def test_cli_offers_every_measure():
+    option = next(p for p in main.commands["analyse"].params if p.name == "measure")
+    assert set(option.type.choices) == set(analysis.MEASURES), "the command lists the measures without importing igraph"
+
+
 def test_cli_json_names_the_parameters(seeds):
     result = CliRunner().invoke(main, ["analyse", "--measure", "betweenness", "--sample", "20", "--seed", "4",
                                        "--format", "json"], catch_exceptions=False)
