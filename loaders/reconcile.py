@@ -20,19 +20,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb import db, keys
-from kb.ddl import SEARCH_INDEX
 from kb.errors import InvalidRecord
 from kb.schema import COMPUTED_PROPERTIES, ENTITY_LABEL, schema
-from kb.search import lucene_query
 from loaders.new_records import NewRecords
 from loaders.records import END, KEY, PROPS, START
 from loaders.writer import holds_entities
 
 CREATED, MATCHED, AMBIGUOUS, HELD = "created", "matched", "ambiguous", "not written"
 SAME_AS, NEW = "same-as", "new"
-# Entities of a type that is not cited (Source) are the reader's own, under their final ids.
-LOOKUP_CHUNK = 1000
-NAME_CANDIDATES = 20
+LOOKUP_CHUNK = 10000     # ids, values or keys per lookup statement
 
 
 def external_ids() -> tuple[str, ...]:
@@ -90,6 +86,7 @@ def reconcile(items, source_name: str, decisions: dict | None = None) -> Reconci
     created_types, stored_ids = {}, set()
     for _, type_name, row in entities:
         if not schema().entity(type_name).cited:
+            # A Source of the reader's own (one per file): its id is final.
             final_ids[row["id"]] = row["id"]
             created_types[row["id"]] = type_name
             if row["id"] in stored.by_id:
@@ -118,42 +115,50 @@ def reconcile(items, source_name: str, decisions: dict | None = None) -> Reconci
 
 @dataclass
 class _Stored:
-    """What the database holds that the proposed records could be: each candidate's properties by id."""
+    """What the database holds that the proposed records could be: each candidate's properties by id.
+
+    Each lookup asks only for the records the ones before left open, so that a source loaded
+    again (its records stored under their ids) costs one lookup."""
     props: dict = field(default_factory=dict)
     types: dict = field(default_factory=dict)
     by_id: set = field(default_factory=set)
     by_decision: dict = field(default_factory=dict)       # proposed id -> stored id
     by_external: dict = field(default_factory=dict)       # (property, value) -> [ids]
-    by_name: dict = field(default_factory=dict)           # proposed id -> [ids]
-    search_keys: dict = field(default_factory=dict)       # id -> folded names, for name candidates
+    by_key: dict = field(default_factory=dict)            # (type, folded name) -> [ids]
 
     @classmethod
     def lookup(cls, proposed: list, ids: list, source_name: str) -> "_Stored":
         """What is stored under ids, and what could be the proposed (type, row) records."""
         found = cls()
         if not holds_entities():
-            # A first load: nothing to match (and its search index is being rebuilt).
             return found
         found._add(_chunked(_BY_ID, "ids", ids), lambda record: found.by_id.add(record["id"]))
-        decided = [f"{source_name}:{row['id']}" for _, row in proposed]
+        left = [(type_name, row) for type_name, row in proposed if row["id"] not in found.by_id]
+        decided = [f"{source_name}:{row['id']}" for _, row in left]
         found._add(_chunked(_BY_DECISION, "keys", decided), lambda record: found.by_decision.update(
             {key.split(":", 1)[1]: record["id"] for key in record["keys"]}))
+        left = [(type_name, row) for type_name, row in left if row["id"] not in found.by_decision]
         for name in external_ids():
-            values = sorted({row[name] for _, row in proposed if name in row})
+            values = sorted({row[name] for _, row in left if name in row})
             found._add(_chunked(_by_external(name), "values", values),
                        lambda record, name=name: found.by_external.setdefault((name, record["value"]), []).append(
                            record["id"]))
-        queries = [{"n": row["id"], "label": type_name, "lucene": lucene}
-                   for type_name, row in proposed if (lucene := lucene_query(_names(row)))]
-        found._add(_chunked(_BY_NAME, "queries", queries, index=SEARCH_INDEX, limit=NAME_CANDIDATES),
-                   lambda record: found.by_name.setdefault(record["n"], []).append(record["id"]))
+        left = [(type_name, row) for type_name, row in left if not found.external_match(row)]
+        for type_name in sorted({type_name for type_name, _ in left}):
+            keys_wanted = sorted({key for other, row in left if other == type_name for key in _names(row)})
+            found._add(_chunked(_by_keys(type_name), "keys", keys_wanted),
+                       lambda record, type_name=type_name: [found.by_key.setdefault((type_name, key), []).append(
+                           record["id"]) for key in record["keys"]])
         return found
+
+    def external_match(self, row: dict) -> bool:
+        """Whether a stored entity has one of the external ids the record gives."""
+        return any((name, row[name]) in self.by_external for name in external_ids() if name in row)
 
     def _add(self, records, note) -> None:
         for record in records:
             self.props[record["id"]] = {k: v for k, v in record["props"].items() if k not in COMPUTED_PROPERTIES}
             self.types[record["id"]] = record["type"]
-            self.search_keys[record["id"]] = set(record["props"].get("search_keys") or ())
             note(record)
 
 
@@ -161,9 +166,6 @@ _RETURNED = (f"n.id AS id, [l IN labels(n) WHERE l <> '{ENTITY_LABEL}'][0] AS ty
 _BY_ID = f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{id: id}}) RETURN {_RETURNED}"
 _BY_DECISION = (f"MATCH (n:{ENTITY_LABEL}) WHERE any(key IN n.reconciled_from WHERE key IN $keys) "
                 f"RETURN {_RETURNED}, [key IN n.reconciled_from WHERE key IN $keys] AS keys")
-_BY_NAME = ("UNWIND $queries AS q CALL db.index.fulltext.queryNodes($index, q.lucene, {limit: $limit}) "
-            "YIELD node AS n WHERE q.label IN labels(n) "
-            f"RETURN q.n AS n, {_RETURNED}")
 
 
 def _by_external(name: str) -> str:
@@ -171,9 +173,25 @@ def _by_external(name: str) -> str:
     return f"MATCH (n:{ENTITY_LABEL}) WHERE n.`{name}` IN $values RETURN n.`{name}` AS value, {_RETURNED}"
 
 
-def _chunked(statement: str, name: str, values: list, **params):
+def _by_keys(type_name: str) -> str:
+    """The stored entities of a type with a search key among $keys, and which ones.
+
+    Exact keys, not the full-text index: every candidate counts (an index query returns its
+    best few), and one scan of the type answers thousands of records."""
+    label = schema().entity(type_name).name
+    return (f"MATCH (n:`{label}`) WHERE any(key IN n.search_keys WHERE key IN $keys) "
+            f"RETURN {_RETURNED}, [key IN n.search_keys WHERE key IN $keys] AS keys")
+
+
+def _chunked(statement: str, name: str, values: list):
+    # A read transaction of its own, not db.read: a load's lookups are not a user's query, whose
+    # time the read timeout bounds.
     for start in range(0, len(values), LOOKUP_CHUNK):
-        yield from db.read(statement, **{name: values[start:start + LOOKUP_CHUNK]}, **params)
+        yield from db.read_tx(_records, statement, {name: values[start:start + LOOKUP_CHUNK]})
+
+
+def _records(tx, statement: str, params: dict) -> list:
+    return list(tx.run(statement, params))
 
 
 def _check_decisions(decisions: dict, source_name: str, stored: _Stored) -> None:
@@ -206,11 +224,9 @@ def _decide(type_name: str, row: dict, source_name: str, stored: _Stored, decisi
         found = stored.by_external.get((name, value), [])
         if found:
             return _judge(outcome, found, type_name, given, stored, name)
-    record_keys = set(_names(row))
-    found = [candidate for candidate in dict.fromkeys(stored.by_name.get(proposed, []))
-             if stored.types[candidate] == type_name
-             and stored.props[candidate].get("country") == row.get("country")
-             and record_keys & stored.search_keys[candidate]]
+    found = [candidate for candidate in dict.fromkeys(
+                 candidate for key in _names(row) for candidate in stored.by_key.get((type_name, key), ()))
+             if stored.props[candidate].get("country") == row.get("country")]
     return _judge(outcome, found, type_name, given, stored, "name") if found else outcome
 
 
