@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +20,8 @@ DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 # Computed at load time, never given in input; the loaders add them.
 COMPUTED_PROPERTIES = ("search_keys", "search_text")
 ENTITY_LABEL = "Entity"
+# Neo4j stores 64-bit signed integers; a larger one would fail in the middle of a load.
+INT_RANGE = (-2 ** 63, 2 ** 63 - 1)
 # The node a load creates to order its batches, deleted when the load ends (loaders/turns.py).
 LOAD_TOKEN_LABEL = "LoadInProgress"
 
@@ -71,13 +74,13 @@ class Schema:
     def entity(self, name: str) -> EntityType:
         """The entity type called name; SchemaError if the schema has none (the label allow-list)."""
         if name not in self.entities:
-            raise SchemaError(f"unknown entity type {name!r}; known: {', '.join(sorted(self.entities))}")
+            raise SchemaError(f"unknown entity type {shown(name)}; known: {', '.join(sorted(self.entities))}")
         return self.entities[name]
 
     def relation(self, name: str) -> RelationType:
         """The relation type called name; SchemaError if the schema has none (the type allow-list)."""
         if name not in self.relations:
-            raise SchemaError(f"unknown relation type {name!r}; known: {', '.join(sorted(self.relations))}")
+            raise SchemaError(f"unknown relation type {shown(name)}; known: {', '.join(sorted(self.relations))}")
         return self.relations[name]
 
     def color(self, entity_type: str) -> str:
@@ -166,18 +169,28 @@ def schema() -> Schema:
     return parse(document or {})
 
 
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 2, 60, 60, 60
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 4
+
+
+def shown(value) -> str:
+    """A value as a message quotes it: its start only, however long, deep or (YAML aliases) repeated."""
+    return _SHOWN.repr(value)
+
+
 # A large input repeats the same few thousand dates; each is checked once.
 @functools.lru_cache(maxsize=1 << 14)
 def check_date(text: str) -> str:
     """An ISO date at year, month or day precision, returned as given; ValueError otherwise."""
     match = DATE_PATTERN.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        raise ValueError(f"{shown(text)} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
     year, month, day = (int(part) if part else 1 for part in match.groups())
     try:
         dt.date(year, month, day)
     except ValueError as error:
-        raise ValueError(f"{text!r} is not a date: {error}") from None
+        raise ValueError(f"{shown(text)} is not a date: {error}") from None
     return text
 
 
@@ -192,13 +205,13 @@ def coerce(prop: Property, value):
         if isinstance(value, str):
             return [value]
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int, float)) for v in value):
-            raise ValueError(f"expected a list of strings, got {value!r}")
+            raise ValueError(f"expected a list of strings, got {shown(value)}")
         return [str(v) for v in value]
     if isinstance(value, (list, dict)):
-        raise ValueError(f"expected a single {prop.type}, got {value!r}")
+        raise ValueError(f"expected a single {prop.type}, got {shown(value)}")
     converted = _SCALARS[prop.type](value)
     if prop.values and converted not in prop.values:
-        raise ValueError(f"{converted!r} is not one of {', '.join(prop.values)}")
+        raise ValueError(f"{shown(converted)} is not one of {', '.join(prop.values)}")
     if prop.format:
         converted = FORMATS[prop.format](converted)
     return converted
@@ -206,20 +219,23 @@ def coerce(prop: Property, value):
 
 def _to_int(value) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"expected an integer, got {value!r}")
+        raise ValueError(f"expected an integer, got {shown(value)}")
     try:
-        return int(str(value).strip()) if not isinstance(value, float) else int(value)
+        number = int(str(value).strip()) if not isinstance(value, float) else int(value)
     except ValueError:
-        raise ValueError(f"expected an integer, got {value!r}") from None
+        raise ValueError(f"expected an integer, got {shown(value)}") from None
+    if not INT_RANGE[0] <= number <= INT_RANGE[1]:
+        raise ValueError(f"{shown(number)} is out of range: Neo4j stores integers of 64 bits")
+    return number
 
 
 def _to_float(value) -> float:
     if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
+        raise ValueError(f"expected a number, got {shown(value)}")
     try:
         return float(value)
-    except ValueError:
-        raise ValueError(f"expected a number, got {value!r}") from None
+    except (ValueError, OverflowError):
+        raise ValueError(f"expected a number, got {shown(value)}") from None
 
 
 def _to_bool(value) -> bool:
@@ -230,7 +246,7 @@ def _to_bool(value) -> bool:
         return True
     if text in ("false", "no", "0"):
         return False
-    raise ValueError(f"expected true or false, got {value!r}")
+    raise ValueError(f"expected true or false, got {shown(value)}")
 
 
 def _to_date(value) -> str:
@@ -256,7 +272,7 @@ def check_wikidata_id(text: str) -> str:
     """A Wikidata item id (Q followed by digits, no leading zero), returned as given; ValueError otherwise."""
     text = text.strip()
     if not WIKIDATA_ID.match(text):
-        raise ValueError(f"{text!r} is not a Wikidata item id (Q followed by digits, e.g. Q64)")
+        raise ValueError(f"{shown(text)} is not a Wikidata item id (Q followed by digits, e.g. Q64)")
     return text
 
 
@@ -265,9 +281,9 @@ def check_lei(text: str) -> str:
     are right (ISO 7064 mod 97-10: letters count as 10 to 35, the whole number leaves 1 mod 97)."""
     text = text.strip().upper()
     if not LEI_PATTERN.match(text):
-        raise ValueError(f"{text!r} is not a LEI (18 letters or digits, then 2 check digits)")
+        raise ValueError(f"{shown(text)} is not a LEI (18 letters or digits, then 2 check digits)")
     if int("".join(str(int(ch, 36)) for ch in text)) % 97 != 1:
-        raise ValueError(f"{text!r} is not a LEI: its check digits are wrong")
+        raise ValueError(f"{shown(text)} is not a LEI: its check digits are wrong")
     return text
 
 

@@ -16,6 +16,7 @@ from kb.errors import InvalidRecord
 from kb.schema import schema
 from loaders.pipeline import RecordSource
 from loaders.records import Validator
+from loaders.text import not_utf8
 
 ARRAY_DELIMITER = ";"
 HEADER_FIELD = re.compile(r"^(?P<name>[^:]*)(?::(?P<type>[A-Za-z_\[\]]+)(?:\((?P<group>[^)]*)\))?)?$")
@@ -90,10 +91,14 @@ def inspect(path: Path) -> CsvFile:
     try:
         with _open(path) as handle:
             header = next(csv.reader(handle), None)
-    except (UnicodeDecodeError, csv.Error) as error:
+    except UnicodeDecodeError:
+        # The decoder reads ahead: the bad byte may lie well after the header.
+        line, problem = not_utf8(path)
+        raise InvalidRecord([f"{path} line {line}: {problem}"]) from None
+    except csv.Error as error:
         raise InvalidRecord([f"{path} line 1: malformed CSV: {error}"]) from None
     if not header:
-        raise InvalidRecord([f"{path}: empty file, a header line is required"])
+        raise InvalidRecord([f"{path} line 1: empty file, a header line is required"])
     return _parse_header(path, header)
 
 
@@ -157,8 +162,12 @@ def _rows(file: CsvFile, validator: Validator):
                     validator.problem(origin, None, f"expected {width} columns, found {len(row)}")
                     continue
                 yield origin, row
-    except (UnicodeDecodeError, csv.Error) as error:
-        validator.problem(f"{file.path}", None, f"malformed CSV: {error}")
+    except UnicodeDecodeError:
+        line, problem = not_utf8(file.path)
+        validator.problem(f"{file.path} line {line}", None, problem)
+    except csv.Error as error:
+        # line_num counts the lines read so far, the broken one included.
+        validator.problem(f"{file.path} line {reader.line_num}", None, f"malformed CSV: {error}")
 
 
 def _typed_columns(file: CsvFile) -> list[Column]:

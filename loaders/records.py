@@ -6,7 +6,7 @@ from typing import Callable
 
 from kb import keys
 from kb.errors import InvalidRecord, SchemaError
-from kb.schema import COMPUTED_PROPERTIES, EntityType, RelationType, Schema, coerce
+from kb.schema import COMPUTED_PROPERTIES, EntityType, RelationType, Schema, coerce, shown
 
 
 @dataclass
@@ -43,6 +43,9 @@ def with_search_keys(props: dict) -> dict:
 
 
 MAX_PROBLEMS_KEPT = 1000
+# Neo4j's index behind the id constraint holds keys of about 8 kB at most: a longer id would fail
+# in the middle of the write. 1000 characters are 4000 bytes of UTF-8 at most.
+MAX_ID_LENGTH = 1000
 
 
 class Validator:
@@ -106,6 +109,10 @@ class Validator:
         found = known.get(type_name) if type(type_name) is str else None
         if found is not None:
             return found
+        if type_name is not None and type(type_name) is not str:
+            # str() of a YAML alias bomb would never end; the message quotes its start only.
+            self.problem(origin, "type", f"must be a type name, got {shown(type_name)}")
+            return None
         try:
             return lookup(str(type_name))
         except SchemaError as error:
@@ -122,6 +129,10 @@ class Validator:
         if props is None:
             return None
         entity_id = props["id"]
+        if len(entity_id) > MAX_ID_LENGTH:
+            self.problem(origin, "id", f"{shown(entity_id)} has {len(entity_id)} characters; an id has "
+                                       f"{MAX_ID_LENGTH} at most")
+            return None
         if entity_id in self.types:
             self.problem(origin, "id", f"duplicate id {entity_id!r}, first given at {self._first_seen[entity_id]}")
             return None

@@ -6,20 +6,46 @@ from pathlib import Path
 import yaml
 
 from kb.errors import InvalidRecord
+from kb.schema import shown
 from loaders.pipeline import RecordSource
 from loaders.records import Validator
+from loaders.text import not_utf8
 
 LINE = "__line__"
 SUFFIXES = (".yaml", ".yml")
+# A seed record nests two or three levels; far deeper is a broken or hostile file, refused before
+# the parser's recursion runs out.
+MAX_DEPTH = 50
 
 
 class _LineLoader(yaml.SafeLoader):
     """A safe loader that remembers the line where each mapping starts, for error messages."""
 
+    def compose_node(self, parent, index):
+        self.depth = getattr(self, "depth", 0) + 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)
         mapping[LINE] = node.start_mark.line + 1
         return mapping
+
+    def construct_scalar(self, node):
+        value = super().construct_scalar(node)
+        # An escape such as "\ud800" makes a lone surrogate: no UTF-8 text, so no Neo4j string, holds it.
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise yaml.constructor.ConstructorError(None, None, "a \\uD800-\\uDFFF escape is not a character",
+                                                        node.start_mark) from None
+        return value
 
 
 def seed_files(paths) -> list[Path]:
@@ -39,28 +65,45 @@ def seed_files(paths) -> list[Path]:
 
 def _parse(path: Path) -> dict:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise InvalidRecord([f"{path} line {mark.line + 1}: malformed YAML: {error.problem}"]) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise InvalidRecord([f"{path}: malformed YAML: {error}"]) from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        line, problem = not_utf8(path)
+        raise InvalidRecord([f"{path} line {line}: {problem}"]) from None
+    try:
+        document = yaml.load(text, Loader=_LineLoader)
+    except yaml.reader.ReaderError as error:
+        # A character YAML does not allow (a control character): the error knows its offset only.
+        line = len(text[:error.position].splitlines()) + text[:error.position].endswith(("\n", "\r"))
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        raise InvalidRecord([f"{path} line {max(line, 1)}: malformed YAML: the character U+{code:04X} "
+                             "is not allowed"]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        problem = getattr(error, "problem", None) or " ".join(str(error).split())
+        raise InvalidRecord([f"{path} line {mark.line + 1 if mark else 1}: malformed YAML: {problem}"]) from None
     if document is None:
         return {}
     if not isinstance(document, dict) or set(document) - {"entities", "relations", LINE}:
-        raise InvalidRecord([f"{path}: a seed file is a mapping with the keys 'entities' and 'relations' only"])
+        line = document[LINE] if isinstance(document, dict) else 1
+        raise InvalidRecord([f"{path} line {line}: a seed file is a mapping with the keys 'entities' and "
+                             "'relations' only"])
     return document
 
 
 def _records(path: Path, document: dict, key: str):
     items = document.get(key) or []
     if not isinstance(items, list):
-        raise InvalidRecord([f"{path}: '{key}' must be a list"])
+        raise InvalidRecord([f"{path} line {document[LINE]}: '{key}' must be a list"])
+    kind = {"entities": "entity", "relations": "relation"}[key]
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            raise InvalidRecord([f"{path}, {key} record {number}: must be a mapping, got {item!r}"])
+            raise InvalidRecord([f"{path}, {key} record {number}: must be a mapping, got {shown(item)}"])
         fields = {k: v for k, v in item.items() if k != LINE}
-        yield f"{path} line {item.get(LINE, '?')} ({key[:-1]} {fields.get('id') or number})", fields
+        given_id = fields.get("id")
+        # An id is named as it is given when it is plain text; anything else only by its start.
+        named = given_id if isinstance(given_id, str) and len(given_id) <= 100 else shown(given_id) if given_id \
+            else number
+        yield f"{path} line {item.get(LINE, '?')} ({kind} {named})", fields
 
 
 def reader(paths) -> RecordSource:
@@ -84,8 +127,12 @@ def reader(paths) -> RecordSource:
     def relations(validator: Validator):
         for path in files:
             for origin, fields in _records(path, document(path), "relations"):
-                record = validator.relation(fields.pop("type", None), fields.pop("from", None),
-                                            fields.pop("to", None), fields, origin)
+                ends = fields.pop("from", None), fields.pop("to", None)
+                # YAML may give a list or a mapping where an id belongs; CSV cells are always text.
+                wrong = [(name, end) for name, end in zip(("from", "to"), ends) if isinstance(end, (list, dict))]
+                for name, end in wrong:
+                    validator.problem(origin, name, f"must be one entity id, got {shown(end)}")
+                record = None if wrong else validator.relation(fields.pop("type", None), *ends, fields, origin)
                 if record:
                     yield record
 
