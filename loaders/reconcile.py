@@ -125,6 +125,7 @@ class _Stored:
     by_decision: dict = field(default_factory=dict)       # proposed id -> stored id
     by_external: dict = field(default_factory=dict)       # (property, value) -> [ids]
     by_key: dict = field(default_factory=dict)            # (type, folded name) -> [ids]
+    folded: dict = field(default_factory=dict)            # proposed id -> its folded names, if looked up
 
     @classmethod
     def lookup(cls, proposed: list, ids: list, source_name: str) -> "_Stored":
@@ -144,8 +145,9 @@ class _Stored:
                        lambda record, name=name: found.by_external.setdefault((name, record["value"]), []).append(
                            record["id"]))
         left = [(type_name, row) for type_name, row in left if not found.external_match(row)]
+        found.folded = {row["id"]: _names(row) for _, row in left}
         for type_name in sorted({type_name for type_name, _ in left}):
-            keys_wanted = sorted({key for other, row in left if other == type_name for key in _names(row)})
+            keys_wanted = sorted({key for other, row in left if other == type_name for key in found.folded[row["id"]]})
             found._add(_chunked(_by_keys(type_name), "keys", keys_wanted),
                        lambda record, type_name=type_name: [found.by_key.setdefault((type_name, key), []).append(
                            record["id"]) for key in record["keys"]])
@@ -224,8 +226,9 @@ def _decide(type_name: str, row: dict, source_name: str, stored: _Stored, decisi
         found = stored.by_external.get((name, value), [])
         if found:
             return _judge(outcome, found, type_name, given, stored, name)
-    found = [candidate for candidate in dict.fromkeys(
-                 candidate for key in _names(row) for candidate in stored.by_key.get((type_name, key), ()))
+    named = (candidate for key in stored.folded.get(proposed, ())
+             for candidate in stored.by_key.get((type_name, key), ()))
+    found = [candidate for candidate in dict.fromkeys(named)
              if stored.props[candidate].get("country") == row.get("country")]
     return _judge(outcome, found, type_name, given, stored, "name") if found else outcome
 

@@ -67,7 +67,8 @@ def test_a_results_file_adds_q_numbers_to_seed_cities_and_creates_the_others(cur
     assert outcomes == {**{f"wd-{q}": ("matched", "name") for q in SEED_CITIES},
                         **{f"wd-{q}": ("created", "") for q in created}}
 
-    source = db.read("MATCH (s:Source) WHERE s.id STARTS WITH 'src-wikidata-sister-cities-' RETURN properties(s) AS p")
+    source = db.read("MATCH (s:Source) WHERE s.id STARTS WITH 'src-wikidata-sister-cities-' "
+                     "RETURN properties(s) AS p")
     assert len(source) == 1
     source = source[0]["p"]
     assert source["query"] == (wikidata.QUERIES / "sister-cities.rq").read_text(encoding="utf-8")
@@ -76,7 +77,8 @@ def test_a_results_file_adds_q_numbers_to_seed_cities_and_creates_the_others(cur
     assert entity("city-foshan")["sources"] == ["src-foshan-2019", source["id"]]
 
     # Labels: the English one names a new city, the others are aliases; a seed city keeps its name.
-    assert entity("city-foshan")["name"] == "Foshan" and {"佛山", "佛山市"} <= set(entity("city-foshan")["aliases"])
+    foshan = entity("city-foshan")
+    assert foshan["name"] == "Foshan" and {"佛山", "佛山市"} <= set(foshan["aliases"])
     hefei = entity("wd-Q185684")
     assert (hefei["name"], hefei["aliases"], hefei["country"]) == ("Hefei", ["合肥市"], "CN")
     assert entity("wd-Q490465")["name"] == "Wertheim"        # a German label only
