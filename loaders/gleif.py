@@ -212,6 +212,9 @@ class GleifReader:
             start, end = row[START].upper(), row[END].upper()
             if start not in self.kept and end not in self.kept:
                 continue
+            if row[START_TYPE] != LEI or row[END_TYPE] != LEI:
+                self.left_out += 1      # a node known by another kind of id than a LEI
+                continue
             mapped = RELATIONS.get(row[KIND])
             if mapped is None:
                 validator.problem(origin, KIND, f"unknown relationship type {row[KIND]!r}; known: {', '.join(RELATIONS)}")
@@ -230,7 +233,7 @@ class GleifReader:
         if not self.left_out:
             return []
         return [f"{self.left_out} GLEIF relationship record(s) of CN or DE firms left out: their other end is "
-                "in no LEI record file given"]
+                "in no LEI record file given, or is not identified by a LEI"]
 
     def source(self) -> RecordSource:
         return RecordSource(self.entities, self.relations, review=self.review, source_name=SOURCE_NAME)

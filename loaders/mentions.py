@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -40,12 +41,12 @@ def _fold_char(char: str) -> str:
     return folded
 
 
-def fold(text: str) -> tuple[str, list[int]]:
+def fold(text: str) -> tuple[str, array]:
     """The text folded, and for each folded character the index of the text character it came from
     (so a match in the folded text maps back to offsets in the text). Runs of separators give one
     space, as in a folded name."""
     out: list[str] = []
-    origin: list[int] = []
+    origin = array("q")     # 8 bytes a character, where a list of ints takes about 36
     last_space = True
     for index, char in enumerate(text):
         folded = _fold_char(char)
@@ -92,7 +93,7 @@ class Matcher:
         if owners:
             self._automaton.make_automaton()
 
-    def _candidates(self, text: str, folded: str, origin: list[int], skip: frozenset):
+    def _candidates(self, text: str, folded: str, origin: array, skip: frozenset):
         """(start, end, ids) of every whole-word occurrence of a known name in the folded text."""
         if not self.names:
             return
