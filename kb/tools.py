@@ -37,10 +37,14 @@ def build(tool: str, echo=print) -> None:
                         f"{errors[0] if errors else 'no jars were fetched'}")
 
 
-def command(tool: str, arguments, heap: str | None = None, echo=print) -> list[str]:
-    """The command line that runs the tool with the arguments (building the tool first if needed)."""
+def ensure_built(tool: str, echo=print) -> None:
     if not is_built(tool):
         build(tool, echo)
+
+
+def command(tool: str, arguments, heap: str | None = None, echo=print) -> list[str]:
+    """The command line that runs the tool with the arguments (building the tool first if needed)."""
+    ensure_built(tool, echo)
     memory = [f"-Xmx{heap}"] if heap else []
     return ["java", *memory, "-cp", f"{lib_dir(tool)}/*", MAIN_CLASSES[tool], *arguments]
 
