@@ -244,3 +244,13 @@ def test_every_shipped_query_has_a_mapping_of_schema_types():
             ends = [query.mapping["entities"][relation[end]]["type"] for end in ("from", "to")]
             assert ends[0] in relation_type.sources and ends[1] in relation_type.targets, query.name
         assert all(f"?{var}" in query.text for var in query.variables), query.name
+
+
+@pytest.mark.parametrize("args, message", [
+    (["load", "seeds/places.yaml", "--report", "report.csv"], "--report and --decisions are for named sources"),
+    (["load", "seeds/places.yaml", "--query", "sister-cities"], "--query is for a named source"),
+])
+def test_options_of_named_sources_are_refused_for_seed_files(args, message):
+    from kb.config import PROJECT_ROOT
+    result = CliRunner().invoke(main, [str(PROJECT_ROOT / a) if a.startswith("seeds/") else a for a in args])
+    assert result.exit_code == 2 and message in result.output, result.output
