@@ -1,7 +1,5 @@
 """Analysis: brokers, communities, degree and k-core on the whole graph or a filtered part, as top-N
 tables and as a drawing of the top entities coloured by community and sized by the measure."""
-import math
-
 import streamlit as st
 
 from kb import analysis, citations
@@ -16,13 +14,8 @@ MEASURE_LABELS = {
     "degree": "Degree",
     "kcore": "k-core",
 }
-# Colour-blind-safe fills for the largest communities; the rest share a light grey.
-COMMUNITY_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-                     "#9c755f")
-OTHER_COMMUNITY = "#d9d9d9"
 # Every firm's HOME_COUNTRY tie makes China and Germany the brokers of everything; left out by default.
 DEFAULT_LEFT_OUT = ("Country", "Source")
-SIZE_RANGE = (10, 46)
 
 st.title("Analysis")
 linked = st.query_params.get("measure")
@@ -65,20 +58,8 @@ st.caption(f"Algorithm: {result.algorithm} Computed in {result.seconds:.1f} s.")
 
 # The drawing: the top entities by the measure (by degree for communities), coloured by community.
 by = result if measure != "communities" else analysis.scores("degree", filters)
-chosen = [projection.ids[v] for v in by.ranked()[:int(top_n)]]
-value_of = {projection.ids[v]: by.values[v] for v in by.ranked()[:int(top_n)]}
-community_of = {projection.ids[v]: communities.values[v] for v in range(len(projection.ids))}
-highest = max(value_of.values(), default=0) or 1
-
-
-def size(value) -> int:
-    low, high = SIZE_RANGE
-    return round(low + (high - low) * math.sqrt(max(value, 0) / highest))
-
-
-style = {entity_id: {"color": COMMUNITY_COLOURS[community_of[entity_id]]
-                     if community_of[entity_id] < len(COMMUNITY_COLOURS) else OTHER_COMMUNITY,
-                     "size": size(value_of[entity_id])} for entity_id in chosen}
+style = analysis.node_style(by, communities, int(top_n))
+chosen = list(style)
 drawn = analysis.subgraph(chosen, filters)
 presentation = widgets.presentation_mode()
 page = citations.with_png_download(
@@ -86,9 +67,9 @@ page = citations.with_png_download(
                      node_style=style), f"analysis-{measure}.png")
 height = (kb_graph.PRESENTATION if presentation else kb_graph.NORMAL).height
 st.iframe(page, height=int(height.removesuffix("px")) + 20)
-shown = sorted({community_of[entity_id] for entity_id in chosen})
-swatches = " ".join(f'<span style="color:{COMMUNITY_COLOURS[c] if c < len(COMMUNITY_COLOURS) else OTHER_COMMUNITY}">'
-                    f'●</span>&nbsp;{c + 1}' for c in shown)
+community_of = dict(zip(communities.projection.ids, communities.values))
+shown = sorted({community_of.get(entity_id, len(analysis.COMMUNITY_COLOURS)) for entity_id in chosen})
+swatches = " ".join(f'<span style="color:{analysis.community_colour(c)}">●</span>&nbsp;{c + 1}' for c in shown)
 st.markdown(f"**Colour** = community: {swatches} · **size** = {by.measure} · **shape and border** = country "
             "(China ◆, Germany ■)", unsafe_allow_html=True)
 st.caption(f"Drawn: the {len(chosen)} entities with the highest {by.measure} and the {len(drawn.edges)} ties among "

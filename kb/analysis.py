@@ -10,6 +10,7 @@ commits anything (see graph_version).
 """
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -34,6 +35,12 @@ LEIDEN_ITERATIONS = 2
 LEIDEN_RESOLUTION = 1.0
 # The two sides of brokerage, by the entities' `country`.
 SIDES = ("CN", "DE")
+# Drawing: colour-blind-safe fills for the largest communities (the rest share a light grey), and
+# the range of node sizes a measure is mapped to.
+COMMUNITY_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+                     "#9c755f")
+OTHER_COMMUNITY = "#d9d9d9"
+SIZE_RANGE = (10, 46)
 
 # A tie in force in $year: begun that year or before, and not ended before it. A tie without
 # `since` is undated and kept only when $undated is true (its `until` still rules it out).
@@ -248,7 +255,8 @@ def _brokerage(projection: Projection, sample, seed):
     chinese, german = sorted(sides["CN"]), sorted(sides["DE"])
     if not chinese or not german:
         return ([0.0] * len(projection.ids), "Brokerage: no shortest path to count, the projection holds "
-                f"{len(chinese)} Chinese and {len(german)} German entities.", {}, {"sides": (len(chinese), len(german))})
+                f"{len(chinese)} Chinese and {len(german)} German entities.", {},
+                {"sides": (len(chinese), len(german))})
     sources = _sources(projection, chinese, sample, seed)
     scale = len(chinese) / len(sources) if sources else 1.0
     values = [v * scale for v in projection.graph.betweenness(directed=False, sources=sources or chinese,
@@ -352,6 +360,22 @@ def _countries(projection: Projection, groups: dict) -> dict:
         if community is not None:
             counts[community][record["country"]] = counts[community].get(record["country"], 0) + 1
     return counts
+
+
+def community_colour(community: int) -> str:
+    return COMMUNITY_COLOURS[community] if community < len(COMMUNITY_COLOURS) else OTHER_COMMUNITY
+
+
+def node_style(by: Scores, communities: Scores, n: int) -> dict:
+    """id -> {"color", "size"} (kb.graph.to_html's node_style) for the n entities highest in `by`: filled
+    by their community, sized by the square root of their value against the highest."""
+    community_of = dict(zip(communities.projection.ids, communities.values))
+    ranked = by.ranked()[:n]
+    highest = max((by.values[v] for v in ranked), default=0) or 1
+    low, high = SIZE_RANGE
+    ids = by.projection.ids
+    return {ids[v]: {"color": community_colour(community_of.get(ids[v], len(COMMUNITY_COLOURS))),
+                     "size": round(low + (high - low) * math.sqrt(max(by.values[v], 0) / highest))} for v in ranked}
 
 
 def subgraph(ids, filters: Filters = Filters()) -> Subgraph:

@@ -58,7 +58,8 @@ def numbering(graph: Subgraph) -> dict:
 
 def _sorted_edges(graph: Subgraph) -> list:
     names = {node_id: node.name for node_id, node in graph.nodes.items()}
-    return sorted(graph.edges.values(), key=lambda e: (names[e.start], e.type, names[e.end], e.properties.get("since") or ""))
+    return sorted(graph.edges.values(),
+                  key=lambda e: (names[e.start], e.type, names[e.end], e.properties.get("since") or ""))
 
 
 def _md(text) -> str:

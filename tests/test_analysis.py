@@ -20,6 +20,7 @@ from kb.schema import schema
 from loaders import csv as csv_loader
 from loaders import pipeline, seed, synthetic
 from tests.conftest import SEEDS, seed_counts, wipe
+from tests.test_graph import drawn
 
 APP = str(config.PROJECT_ROOT / "app.py")
 # Leiden and Louvain are both heuristics: ours may find a slightly worse partition than networkx's.
@@ -255,6 +256,12 @@ def test_analysis_page_shows_a_top_table_and_a_graph(seeds):
     frames = at.get("iframe")
     assert len(frames) == 1 and "vis.DataSet" in frames[0].proto.srcdoc
     assert 'id="kb-png"' in frames[0].proto.srcdoc, "the drawing offers its PNG"
+    nodes = {node["id"]: node for node in drawn(frames[0].proto.srcdoc, "nodes")}
+    assert set(nodes) == set(table["id"]), "the drawing holds the table's entities"
+    palette = (*analysis.COMMUNITY_COLOURS, analysis.OTHER_COMMUNITY)
+    assert {node["color"]["background"] for node in nodes.values()} <= set(palette), "coloured by community"
+    top, last = table["id"].iloc[0], table["id"].iloc[-1]
+    assert nodes[top]["size"] == max(analysis.SIZE_RANGE) >= nodes[last]["size"], "sized by the measure"
     labels = [button.proto.label for button in at.get("download_button")]
     assert any("Markdown" in label for label in labels) and any("BibTeX" in label for label in labels), labels
     at.selectbox(key="analysis-measure").set_value("communities").run()
