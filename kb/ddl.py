@@ -15,6 +15,11 @@ def statements() -> list[str]:
     found = [f"CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:{ENTITY_LABEL}) REQUIRE n.id IS UNIQUE"]
     for name in schema().entities:
         found.append(f"CREATE CONSTRAINT {name.lower()}_id IF NOT EXISTS FOR (n:`{name}`) REQUIRE n.id IS UNIQUE")
+    # Reconciliation looks records up by their external ids (the properties with a format).
+    external_ids = sorted({name for entity_type in schema().entities.values()
+                           for name, prop in entity_type.properties.items() if prop.format})
+    for name in external_ids:
+        found.append(f"CREATE INDEX entity_{name} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.`{name}`)")
     # Eventually consistent: Lucene updates leave the commit path (large loads commit faster);
     # loaders wait for the refresh at the end, so a load's entities are searchable when it returns.
     return found + [_search_index_statement()]

@@ -15,6 +15,8 @@ def test_init_is_idempotent_and_indexes_only_the_search_text(empty_db):
     assert _search_index_properties() == ["search_text"]
     constraints = {r["name"] for r in db.read("SHOW CONSTRAINTS YIELD name RETURN name")}
     assert {"entity_id", "city_id", "company_id"} <= constraints
+    indexes = {r["name"] for r in db.read("SHOW RANGE INDEXES YIELD name RETURN name")}
+    assert {"entity_wikidata_id", "entity_lei"} <= indexes, "external ids are looked up by reconciliation"
 
 
 def test_init_rebuilds_a_search_index_made_by_an_earlier_version(empty_db):
