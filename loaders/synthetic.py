@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import OutputFolderInUse
+from kb.schema import schema
 
 ARRAY_DELIMITER = ";"
 # Lists the files a run wrote: a later run into the same folder may replace those and nothing else
@@ -90,7 +91,8 @@ TYPE_COLUMNS = {
 }
 RELATION_COLUMNS = [":START_ID", ":END_ID", ":TYPE", "sources:string[]", "since:date", "until:date", "note"]
 RELATION_EXTRA_COLUMNS = {"OWNS": ["share:float"], "MEMBER_OF": ["founding:boolean"], "COOPERATES_WITH": ["sector"],
-                          "HOLDS_OFFICE": ["role"], "PARTICIPATED_IN": ["role"]}
+                          "HOLDS_OFFICE": ["role"], "PARTICIPATED_IN": ["role"], "CONSOLIDATES": ["level"],
+                          "MENTIONS": ["count:int"]}
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,10 @@ SPECS = [
     Spec("COOPERATES_WITH", "Company", "City", 0.04),
     Spec("COOPERATES_WITH", "Organization", "Company", 0.02),
     Spec("COOPERATES_WITH", "City", "City", 0.02),
+    Spec("SISTER_CITY_OF", "City", "City", 0.01),
+    Spec("CONSOLIDATES", "Company", "Company", 0.01, chain=True),
+    Spec("BRANCH_OF", "Company", "Company", 0.004),
+    Spec("MENTIONS", "Document", "Company", 0.02),
     Spec("MEMBER_OF", "City", "Organization", 0.02),
     Spec("MEMBER_OF", "Company", "Organization", 0.04),
     Spec("FOUNDED_IN", "Company", "City", 0.02),
@@ -435,22 +441,29 @@ class _Generator:
             row.append(rng.choice(ROLES))
         elif type_name == "PARTICIPATED_IN":
             row.append(rng.choice(PARTICIPANT_ROLES))
+        elif type_name == "CONSOLIDATES":
+            row.append(rng.choice(("direct", "ultimate")))
+        elif type_name == "MENTIONS":
+            row.append(rng.randint(1, 5))
         return row
 
-    def _targets(self, spec: Spec, start: int, degree: int, slots: int, to_index) -> list[int]:
-        """degree distinct targets for one start entity (distinct, so every tie is unique).
+    def _targets(self, spec: Spec, start: int, degree: int, slots: int, to_index, taken=frozenset()) -> list[int]:
+        """degree distinct targets for one start entity (distinct, so every tie is unique), none
+        of them in taken (the entities already tied to it by a symmetric tie).
 
         One spare is drawn in case the start itself is among them (no tie from a firm to itself).
         """
         rng, chosen = self.rng, set()
         if degree * 2 > slots:
             offset = rng.randrange(slots)
-            chosen = {to_index((offset + k) % slots) for k in range(degree + 1)}
+            chosen = {to_index((offset + k) % slots) for k in range(degree + 1)} - taken
         while len(chosen) < degree + 1:
             if spec.chain and not chosen:
                 chosen.add((start + 1 + int(rng.expovariate(1 / 3))) % slots)
             else:
-                chosen.add(to_index(_skewed(rng.random(), slots)))
+                candidate = to_index(_skewed(rng.random(), slots))
+                if candidate not in taken:
+                    chosen.add(candidate)
         if spec.start == spec.end:
             chosen.discard(start)
         return sorted(chosen)[:degree]
@@ -468,6 +481,8 @@ class _Generator:
             def to_index(slot):
                 return slot
         cap = max(1, (slots - 1) // 2)
+        # A symmetric tie is one tie whichever end draws it: each pair is drawn once.
+        partners = {} if schema().relation(spec.type).symmetric else None
         # Heavy-tailed out-degrees: Pareto weights; degree i = its share of the allowance, the
         # rounding (and any cap) carried forward so the allowance is met exactly when possible.
         weights = [self.rng.paretovariate(OUT_DEGREE_ALPHA) for _ in range(n_start)]
@@ -478,8 +493,16 @@ class _Generator:
             if degree <= 0:
                 continue
             start_id = self.plan.id(spec.start, index)
-            for target in self._targets(spec, index, degree, slots, to_index):
+            taken = frozenset()
+            if partners is not None:
+                taken = frozenset(partners.get(index, ()))
+                degree = min(degree, slots - 1 - len(taken))
+                if degree <= 0:
+                    continue
+            for target in self._targets(spec, index, degree, slots, to_index, taken):
                 writer.write(self._relation_row(spec.type, start_id, self.plan.id(spec.end, target)))
+                if partners is not None:
+                    partners.setdefault(target, set()).add(index)
             emitted += degree
 
 

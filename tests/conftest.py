@@ -74,16 +74,24 @@ def graph_counts() -> tuple[int, int]:
     return nodes, relations
 
 
+def _seed_documents() -> list[dict]:
+    import yaml
+    return [yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in sorted(SEEDS.rglob("*.yaml"))]
+
+
+def seed_entities() -> list[dict]:
+    """Every entity record of the seed files, read from the files themselves."""
+    return [entity for document in _seed_documents() for entity in document.get("entities") or []]
+
+
 def seed_counts() -> tuple[dict, dict]:
     """Entities by type and relations by type that the seed files hold, read from the files
     themselves (not through the loader), so that tests follow the data as it grows."""
-    import yaml
     from kb.schema import schema
     entities, relations, ties = {}, {}, set()
-    for path in sorted(SEEDS.rglob("*.yaml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for entity in document.get("entities") or []:
-            entities[entity["type"]] = entities.get(entity["type"], 0) + 1
+    for entity in seed_entities():
+        entities[entity["type"]] = entities.get(entity["type"], 0) + 1
+    for document in _seed_documents():
         for relation in document.get("relations") or []:
             relation_type = schema().relation(relation["type"])
             ends = (relation["from"], relation["to"])
