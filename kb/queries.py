@@ -244,7 +244,7 @@ def counts() -> dict:
 def sources() -> list[dict]:
     """Every Source with how many relations (facts) and entities cite it, most cited first."""
     facts = {r["id"]: r["n"] for r in db.read(FACTS_PER_SOURCE_QUERY)}
-    entities = {r["id"]: r["n"] for r in db.read(ENTITIES_PER_SOURCE_QUERY)}
+    entities = entities_per_source()
     found = [{**r, "facts": facts.get(r["id"], 0), "entities": entities.get(r["id"], 0)} for r in db.read(SOURCES_QUERY)]
     return sorted(found, key=lambda s: (-s["facts"] - s["entities"], s["id"]))
 
@@ -266,9 +266,8 @@ def source_titles(ids) -> dict:
 
 def entities_per_source() -> dict:
     """Source id -> how many entities cite it, most first."""
-    query = (f"MATCH (e:{ENTITY_LABEL}) UNWIND coalesce(e.sources, []) AS source "
-             "RETURN source, count(*) AS count ORDER BY count DESC, source")
-    return {r["source"]: r["count"] for r in db.read(query)}
+    rows = sorted(db.read(ENTITIES_PER_SOURCE_QUERY), key=lambda r: (-r["n"], r["id"]))
+    return {r["id"]: r["n"] for r in rows}
 
 
 def documents() -> list[dict]:
