@@ -30,6 +30,8 @@ SETTINGS = [
             "Nodes a drawn neighbourhood holds at most."),
     Setting("batch_size", "KB_BATCH_SIZE", 10000, int,
             "Rows per write transaction when loading."),
+    Setting("stories", "KB_STORIES", str(PROJECT_ROOT / "stories"), str,
+            "Folder of the story files (NAME.yaml) that the Story page plays and `kb story` reads."),
     Setting("home", "KB_HOME", str(PROJECT_ROOT / ".kb"), str,
             "Folder of the local Neo4j server: data, logs, pid file and generated password."),
     Setting("port", "KB_NEO4J_PORT", 7687, int,

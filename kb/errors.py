@@ -71,3 +71,7 @@ class SettingError(KBError):
 
 class AnalysisError(KBError):
     """An analysis was asked for an unknown measure, entity type or relation type."""
+
+
+class StoryError(KBError):
+    """A story file is broken or names an entity the database does not hold; the message names file, step and field."""

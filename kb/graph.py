@@ -41,6 +41,8 @@ class Style:
 
 NORMAL = Style(font_size=14, edge_font_size=10, node_size=16, height="620px")
 PRESENTATION = Style(font_size=26, edge_font_size=16, node_size=26, height="820px")
+# A story's step: as large as presentation mode, as high as the frame the player gives it.
+FULL_WINDOW = Style(font_size=26, edge_font_size=16, node_size=26, height="100vh")
 
 # Any src/href/url() that points at another host; the in-line template still links Bootstrap.
 REMOTE_TAG = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^>]*>(?:\s*</script>)?",
@@ -59,6 +61,30 @@ function kbSettle() {
   window.kbGraphSettled = true;
 }
 if (network.physics.stabilized) { kbSettle(); } else { network.once("stabilizationIterationsDone", kbSettle); }
+</script>"""
+# Clicking a node opens a page of the app for it (with_node_links). The drawing sits in Streamlit's
+# iframe, whose sandbox allows scripts and the app's origin but not navigating the top window: the
+# frame setting the window's location is refused. A link made in the top page's own document and
+# clicked there is the top page navigating itself, which the sandbox leaves alone, so no custom
+# component (a frontend build and a value sent back to Python) is needed. It is a real navigation:
+# each view becomes an entry of the browser's history and the back button returns to it. vis-network
+# fires "click" for a press and release in place, never at the end of a drag. A click on the node
+# the page already shows does nothing (the same URL but for the parameters' order).
+NODE_LINK_SCRIPT = """<script type="text/javascript">
+function kbSameView(a, b) {
+  var left = new URLSearchParams(a.search), right = new URLSearchParams(b.search);
+  left.sort(); right.sort();
+  return a.pathname === b.pathname && left.toString() === right.toString();
+}
+network.on("click", function (event) {
+  if (event.nodes.length !== 1 || window.parent === window) return;
+  var host = window.parent.document;
+  var link = host.createElement("a");
+  link.href = __NODE_LINK__ + encodeURIComponent(event.nodes[0]);
+  if (kbSameView(link, window.parent.location)) return;
+  host.body.appendChild(link);
+  link.click();
+});
 </script>"""
 EXTRA_STYLE = """<style>
 body { margin: 0; font-family: sans-serif; }
@@ -136,12 +162,13 @@ def _edge_order(edge: Edge) -> tuple:
 
 
 def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | None = None,
-            node_style: dict | None = None) -> str:
+            node_style: dict | None = None, style: Style | None = None) -> str:
     """The subgraph as one standalone HTML page; the same graph gives the same page byte for byte.
 
     node_style: id -> {"color": fill, "size": pixels} to replace the type's colour and the default size
-    (the Analysis page colours by community and sizes by a measure)."""
-    style = PRESENTATION if presentation else NORMAL
+    (the Analysis page colours by community and sizes by a measure); style, when given, replaces the one
+    presentation chooses."""
+    style = style or (PRESENTATION if presentation else NORMAL)
     titles = source_titles or {}
     net = Network(height=style.height, width="100%", directed=True, cdn_resources="in_line")
     # Sorted, so the seeded layout does not depend on the order the database returned rows in.
@@ -171,3 +198,13 @@ def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | N
         # A newer pyvis template may link something else remotely: fail loudly rather than leak.
         raise RuntimeError(f"graph HTML still references another host near: {page[remote.start():remote.start() + 80]!r}")
     return page
+
+
+def with_node_links(page: str, link: str) -> str:
+    """A page of to_html in which clicking a node opens link + the node's id (URL-encoded) in the window
+    that embeds the page; alone (a download, an export) the page is left as it was: clicks do nothing.
+
+    link is resolved against the embedding page's URL (e.g. "./?depth=2&id=")."""
+    # json.dumps quotes it as a JavaScript string; "</" escaped so no text can close the script tag.
+    script = NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("</", "<\\/"))
+    return page.replace("</body>", script + "\n</body>", 1)
