@@ -23,11 +23,26 @@ ENTITY_RELATIONS_QUERY = (
 )
 DEGREE_QUERY = f"MATCH (n:{ENTITY_LABEL} {{id: $id}}) RETURN COUNT {{ (n)--() }} AS degree"
 
+
+
+def in_force(tie: str) -> str:
+    """Cypher condition on the relationship variable tie: in force in $year, i.e. begun that year or
+    before (`since`) and not ended before it (`until`); compared on the year, as dates are written year
+    first. An undated tie (no `since`) passes when $undated is true; its `until` still rules it out.
+    With $year null every tie passes."""
+    return (f"($year IS NULL OR (({tie}.since IS NOT NULL OR $undated) "
+            f"AND coalesce(toInteger(left({tie}.since, 4)) <= $year, true) "
+            f"AND coalesce(toInteger(left({tie}.until, 4)) >= $year, true)))")
+
+
+IN_FORCE = in_force("r")
+
 NEIGHBOURS_QUERY = (
     "UNWIND $frontier AS fid "
     f"MATCH (a:{ENTITY_LABEL} {{id: fid}})-[r]-(b:{ENTITY_LABEL}) "
     "WHERE ($relation_types IS NULL OR type(r) IN $relation_types) "
     "AND ($entity_types IS NULL OR any(l IN labels(b) WHERE l IN $entity_types)) "
+    f"AND {IN_FORCE} "
     "RETURN elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
     f"properties(r) AS rprops, properties(b) AS bprops, {TYPE_OF % 'b'} AS btype "
     "LIMIT $limit"
@@ -40,6 +55,7 @@ EDGES_AMONG_QUERY = (
     "WHERE COUNT { (a)--() } <= $max_degree "
     f"MATCH (a)-[r]-(b:{ENTITY_LABEL}) WHERE b.id IN $ids "
     "AND ($relation_types IS NULL OR type(r) IN $relation_types) "
+    f"AND {IN_FORCE} "
     "RETURN elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
     "properties(r) AS rprops "
     "LIMIT $limit"
@@ -47,7 +63,7 @@ EDGES_AMONG_QUERY = (
 
 SHORTEST_PATHS_QUERY = (
     f"MATCH (a:{ENTITY_LABEL} {{id: $start}}), (b:{ENTITY_LABEL} {{id: $end}}) "
-    "MATCH p = allShortestPaths((a)-[*..%d]-(b)) "
+    "MATCH p = allShortestPaths((a)-[*..%d]-(b)) %s"
     f"RETURN [n IN nodes(p) | {{props: properties(n), type: {TYPE_OF % 'n'}}}] AS nodes, "
     "[r IN relationships(p) | {rid: elementId(r), rtype: type(r), start: startNode(r).id, end: endNode(r).id, "
     "rprops: properties(r)}] AS rels "
@@ -140,8 +156,9 @@ def _checked_types(names, kind: str):
 
 
 def neighbourhood(entity_id: str, depth: int = 1, entity_types=None, relation_types=None,
-                  node_cap: int | None = None) -> Subgraph:
-    """The entity and everything within depth hops (1 to 3), filtered by type, at most node_cap nodes."""
+                  node_cap: int | None = None, year: int | None = None, undated: bool = True) -> Subgraph:
+    """The entity and everything within depth hops (1 to 3), filtered by type, at most node_cap nodes;
+    with a year, only over ties in force that year (undated ties too unless undated is false)."""
     if not 1 <= depth <= 3:
         raise ValueError("depth must be 1, 2 or 3")
     node_cap = node_cap or config.setting("node_cap")
@@ -150,28 +167,29 @@ def neighbourhood(entity_id: str, depth: int = 1, entity_types=None, relation_ty
     centre = db.read(ENTITY_QUERY, id=entity_id)
     if not centre:
         raise NotFound(f"No entity has the id {entity_id!r}.")
+    when = {"year": year, "undated": undated}
     graph = Subgraph()
     graph.add_node(Node.from_record(centre[0]["props"], centre[0]["type"]))
     frontier = [entity_id]
     for _ in range(depth):
-        ring = _expand(graph, frontier, entity_types, relation_types, node_cap)
+        ring = _expand(graph, frontier, entity_types, relation_types, node_cap, when)
         if not ring:
             break
         frontier = ring
         if graph.truncated:
             break
     if frontier != [entity_id]:
-        _add_edges_among(graph, frontier, relation_types)
+        _add_edges_among(graph, frontier, relation_types, when)
     if graph.truncated:
         graph.note = f"Showing the first {node_cap} entities; the neighbourhood has more (raise the cap or filter)."
     return graph
 
 
-def _expand(graph: Subgraph, frontier, entity_types, relation_types, node_cap) -> list[str]:
-    """Add the next ring of neighbours; returns the ids added."""
+def _expand(graph: Subgraph, frontier, entity_types, relation_types, node_cap, when: dict) -> list[str]:
+    """Add the next ring of neighbours (over the ties in force when says); returns the ids added."""
     limit = max(node_cap - len(graph.nodes), 0) * 4 + 50
     records = db.read(NEIGHBOURS_QUERY, frontier=frontier, entity_types=entity_types,
-                      relation_types=relation_types, limit=limit)
+                      relation_types=relation_types, limit=limit, **when)
     added = []
     for r in records:
         neighbour = r["bprops"]["id"]
@@ -187,10 +205,10 @@ def _expand(graph: Subgraph, frontier, entity_types, relation_types, node_cap) -
     return added
 
 
-def _add_edges_among(graph: Subgraph, ring: list[str], relation_types) -> None:
-    """Add the ties between the outer ring and the drawn nodes."""
+def _add_edges_among(graph: Subgraph, ring: list[str], relation_types, when: dict) -> None:
+    """Add the ties (in force when says) between the outer ring and the drawn nodes."""
     records = db.read(EDGES_AMONG_QUERY, ring=ring, ids=list(graph.nodes), relation_types=relation_types,
-                      max_degree=HUB_DEGREE, limit=len(graph.nodes) * 20)
+                      max_degree=HUB_DEGREE, limit=len(graph.nodes) * 20, **when)
     for r in records:
         graph.add_edge(Edge(r["rid"], r["start"], r["end"], r["rtype"], dict(r["rprops"])))
 
@@ -201,8 +219,10 @@ class Path:
     edges: list   # Edge between consecutive nodes
 
 
-def shortest_paths(start_id: str, end_id: str, max_hops: int = MAX_PATH_HOPS, cap: int = 10) -> list[Path]:
-    """All shortest paths (up to cap) between two entities, at most max_hops long."""
+def shortest_paths(start_id: str, end_id: str, max_hops: int = MAX_PATH_HOPS, cap: int = 10,
+                   year: int | None = None, undated: bool = True) -> list[Path]:
+    """All shortest paths (up to cap) between two entities, at most max_hops long; with a year, only
+    over ties in force that year (undated ties too unless undated is false)."""
     if not 1 <= max_hops <= MAX_PATH_HOPS:
         raise ValueError(f"max_hops must be between 1 and {MAX_PATH_HOPS}")
     for entity_id in (start_id, end_id):
@@ -210,8 +230,12 @@ def shortest_paths(start_id: str, end_id: str, max_hops: int = MAX_PATH_HOPS, ca
             raise NotFound(f"No entity has the id {entity_id!r}.")
     if start_id == end_id:
         return []
-    # max_hops is an int checked above: variable-length bounds cannot be parameters in Cypher.
-    records = db.read(SHORTEST_PATHS_QUERY % int(max_hops), start=start_id, end=end_id, limit=cap)
+    # max_hops is an int checked above: variable-length bounds cannot be parameters in Cypher. The year's
+    # condition holds for every tie of a path, so Neo4j checks it during its breadth-first search; without
+    # a year it is left out, not to change the plan of the plain search.
+    when = f"WHERE all(t IN relationships(p) WHERE {in_force('t')}) " if year is not None else ""
+    records = db.read(SHORTEST_PATHS_QUERY % (int(max_hops), when), start=start_id, end=end_id, limit=cap,
+                      year=year, undated=undated)
     paths = []
     for r in records:
         nodes = [Node.from_record(n["props"], n["type"]) for n in r["nodes"]]
