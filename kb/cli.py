@@ -12,7 +12,7 @@ import click
 
 from kb import config, tabular
 from kb.errors import KBError, QueryRefused
-from kb.saved_queries import parameter_value
+from kb.saved_queries import SAVED_QUERIES, parameter_value
 
 
 def _explained(error: Exception) -> KBError | None:
@@ -206,14 +206,28 @@ def _param(value: str) -> tuple[str, object]:
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds before the server stops the query "
               "(default KB_QUERY_TIMEOUT).")
 @click.option("--max-rows", type=click.IntRange(min=1), help="Rows returned at most (default KB_MAX_ROWS).")
+@click.option("--year", type=int, help="Only ties in force that year; for the saved queries that take one: "
+              + ", ".join(q.name for q in SAVED_QUERIES if q.takes_year) + ".")
+@click.option("--undated", type=click.Choice(["show", "hide"]), default="show", show_default=True,
+              help="With --year: keep or leave out ties without a `since`.")
 @reports_errors
-def query(cypher, query_file, params, fmt, timeout, max_rows):
-    """Run a read-only Cypher query; anything that would write is refused before it runs."""
+def query(cypher, query_file, params, fmt, timeout, max_rows, year, undated):
+    """Run a read-only Cypher query, or a saved query by its name (`kb query city-ties --param
+    city=city-foshan --year 2015`); anything that would write is refused before it runs."""
     from kb.cypher import run_read_only
     if bool(cypher) == bool(query_file):
         raise click.UsageError("give the query either as an argument or with --file, not both")
-    text = cypher or _read_text(query_file)
-    result = run_read_only(text, dict(_param(p) for p in params), timeout=timeout, max_rows=max_rows)
+    saved = next((q for q in SAVED_QUERIES if q.name == cypher), None)
+    text = saved.cypher if saved else cypher or _read_text(query_file)
+    values = {**(saved.params if saved else {}), **dict(_param(p) for p in params)}
+    if year is not None or undated == "hide":
+        if not (saved and saved.takes_year):
+            raise click.UsageError("--year and --undated apply to the saved queries that take a year: "
+                                   + ", ".join(q.name for q in SAVED_QUERIES if q.takes_year))
+        if year is None:
+            raise click.UsageError("--undated hide needs --year")
+        values.update(year=year, undated=undated == "show")
+    result = run_read_only(text, values, timeout=timeout, max_rows=max_rows)
     _print_result(result, fmt)
     if result.truncated:
         click.echo(result.notice(), err=True)
@@ -383,6 +397,51 @@ def restore(file, force):
     """
     from kb.backup import restore as read
     read(file, force=force, echo=click.echo)
+
+
+@main.group()
+def story():
+    """Stories for live demos: stories/NAME.yaml, played on the app's Story page (?story=NAME)."""
+
+
+@story.command("list")
+@reports_errors
+def story_list():
+    """List the stories (name, steps, title); a broken file says what is wrong with it."""
+    from kb import stories
+    from kb.errors import StoryError
+    for name in stories.names():
+        try:
+            found = stories.load(name)
+            click.echo(f"{name}\t{len(found.steps)} steps\t{found.title}")
+        except StoryError as error:
+            click.echo(f"{name}\tbroken\t{error}")
+
+
+@story.command("show")
+@click.argument("name")
+@reports_errors
+def story_show(name):
+    """Check stories/NAME.yaml and print its steps: number, title, the view, the note."""
+    from kb import stories
+    found = stories.load(name)
+    click.echo(f"{found.title} ({found.path}, {len(found.steps)} steps)")
+    for number, step in enumerate(found.steps, start=1):
+        click.echo(f"{number}. {step.title}\n   {step.describe()}" + (f"\n   {step.note}" if step.note else ""))
+
+
+@story.command("export")
+@click.argument("name")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The HTML file to write: one page holding every step, that plays offline (Left/Right keys).")
+@reports_errors
+def story_export(name, out):
+    """Write the story as one self-contained HTML file, every step's graph inlined, checked against the database."""
+    from kb import stories
+    found = stories.load(name)
+    stories.check_ids(found)
+    out.write_text(stories.export(found), encoding="utf-8")
+    click.echo(f"Exported {len(found.steps)} steps of {name!r} to {out}")
 
 
 @main.command()
