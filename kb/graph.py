@@ -136,6 +136,8 @@ def edge_tooltip(edge: Edge, nodes: dict, source_titles: dict) -> str:
     for key in ("since", "until", "role", "share", "status", "value_usd_m", "note"):
         if edge.properties.get(key) not in (None, ""):
             lines.append(f"{key}: {edge.properties[key]}")
+    if not edge.properties.get("since"):
+        lines.append("undated: no `since` recorded")
     lines.append(_sources_text(edge.sources, source_titles))
     return "\n".join(lines)
 
@@ -188,8 +190,10 @@ def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | N
         smooth = {"enabled": True, "type": "curvedCW", "roundness": 0.25 * rank} if rank else None
         # A symmetric tie (two sister cities) has no direction to show.
         arrows = {"arrows": {"to": {"enabled": False}}} if _is_symmetric(edge) else {}
+        # An undated tie (no `since`) cannot be placed in time: dashed, so a view "as of" a year shows it apart.
         net.add_edge(edge.start, edge.end, label=edge.type, title=edge_tooltip(edge, graph.nodes, titles),
-                     color="#888888", **({"smooth": smooth} if smooth else {}), **arrows)
+                     color="#888888", dashes=not edge.properties.get("since"),
+                     **({"smooth": smooth} if smooth else {}), **arrows)
     net.options = _options(style)
     page = HTML_COMMENT.sub("", REMOTE_TAG.sub("", net.generate_html()))
     page = page.replace("</head>", EXTRA_STYLE + "\n</head>", 1).replace("</body>", SETTLE_SCRIPT + "\n</body>", 1)
