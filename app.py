@@ -6,8 +6,10 @@ from app_pages import cached, widgets
 from kb.errors import DatabaseUnavailable, ReadTimedOut
 
 presentation = widgets.presentation_mode()
+# Playing a story (only the Story page takes ?story=), the window is the story's: no navigation, no toggle.
+playing_story = bool(st.query_params.get("story"))
 st.set_page_config(page_title="Sino-German ties", layout="wide",
-                   initial_sidebar_state="collapsed" if presentation else "auto")
+                   initial_sidebar_state="collapsed" if presentation or playing_story else "auto")
 # No page icons: Streamlit fetches a material icon used as favicon from another host.
 page = st.navigation([
     st.Page("app_pages/explore.py", title="Explore", default=True),
@@ -16,8 +18,10 @@ page = st.navigation([
     st.Page("app_pages/cypher.py", title="Cypher"),
     st.Page("app_pages/overview.py", title="Overview"),
     st.Page("app_pages/analysis.py", title="Analysis"),
-], position="top" if presentation else "sidebar")
-widgets.presentation_toggle()
+    st.Page("app_pages/story.py", title="Story"),
+], position="hidden" if playing_story else "top" if presentation else "sidebar")
+if not playing_story:
+    widgets.presentation_toggle()
 try:
     cached.driver()
     page.run()
