@@ -7,7 +7,7 @@ import streamlit as st
 from kb import tabular
 from kb.errors import QueryRefused, QueryTimeout
 from kb.saved_queries import SAVED_QUERIES, parameter_value
-from app_pages import cached, widgets
+from app_pages import add_to_story, cached, widgets
 
 QUERY_PARAM = "q"
 RESERVED_PARAMS = (QUERY_PARAM, widgets.PRESENT_PARAM)
@@ -25,8 +25,8 @@ def load_saved() -> None:
     saved = st.session_state["cypher-saved"]
     if saved is not None:
         st.session_state[TEXT_KEY] = saved.cypher
-        for name, default in saved.params.items():
-            st.session_state[f"cypher-param-{name}"] = str(default)
+        for name, default in saved.param_texts().items():
+            st.session_state[f"cypher-param-{name}"] = default
 
 
 st.title("Cypher")
@@ -69,3 +69,4 @@ right.download_button("Rows as JSON", tabular.to_json(tabular.records(result.col
                       file_name="query.json", mime="application/json", on_click="ignore")
 if result.graph.nodes:
     widgets.draw(result.graph, "query-graph")
+add_to_story.offer(add_to_story.saved_query_step(query, url_parameters()))

@@ -4,6 +4,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from kb.queries import in_force
+
+# What a saved query that takes a year adds to its parameters: no year (every tie), undated ties kept.
+# `kb query NAME --year Y --undated hide` sets them.
+YEAR_PARAMS = {"year": None, "undated": True}
+
 
 def parameter_value(text: str):
     """A parameter value as typed (on the command line, in a form or a URL): JSON if it reads as JSON,
@@ -20,21 +26,32 @@ class SavedQuery:
     title: str
     cypher: str
     params: dict = field(default_factory=dict)   # name -> default value
+    # Whether the query keeps only the ties in force in $year (its Cypher holds in_force of its tie r).
+    takes_year: bool = False
+
+    def __post_init__(self):
+        if self.takes_year:
+            object.__setattr__(self, "params", {**self.params, **YEAR_PARAMS})
+
+    def param_texts(self) -> dict:
+        """The default values as typed in a form or a URL: text as it is, anything else as JSON
+        (parameter_value reads them back)."""
+        return {name: value if isinstance(value, str) else json.dumps(value) for name, value in self.params.items()}
 
 
 SAVED_QUERIES = [
     SavedQuery(
         "german-firms-chinese-owners", "German firms owned or acquired by Chinese firms",
         "MATCH (buyer:Company)-[r:OWNS|ACQUIRED]->(firm:Company) "
-        "WHERE buyer.country = 'CN' AND firm.country = 'DE' "
+        f"WHERE buyer.country = 'CN' AND firm.country = 'DE' AND {in_force('r')} "
         "RETURN buyer.name AS owner, type(r) AS tie, firm.name AS german_firm, r.since AS since, "
-        "r.until AS until, r.sources AS sources ORDER BY owner, german_firm LIMIT 500"),
+        "r.until AS until, r.sources AS sources ORDER BY owner, german_firm LIMIT 500", takes_year=True),
     SavedQuery(
         "alliance-members", "Members of a city alliance and since when",
-        "MATCH (m)-[r:MEMBER_OF]->(o:Organization {id: $organization}) "
+        f"MATCH (m)-[r:MEMBER_OF]->(o:Organization {{id: $organization}}) WHERE {in_force('r')} "
         "RETURN m.name AS member, m.country AS country, r.since AS since, r.founding AS founding, "
         "r.sources AS sources ORDER BY since, member LIMIT 500",
-        {"organization": "org-sgica"}),
+        {"organization": "org-sgica"}, takes_year=True),
     SavedQuery(
         "who-met-whom", "Who met whom at which event",
         "MATCH (a:Person)-[:PARTICIPATED_IN|SPOKE_AT]->(e:Event)<-[:PARTICIPATED_IN|SPOKE_AT]-(b:Person) "
@@ -50,17 +67,17 @@ SAVED_QUERIES = [
         {"region": "region-guangdong"}),
     SavedQuery(
         "city-ties", "All ties of a city",
-        "MATCH (c:City {id: $city})-[r]-(other) "
+        f"MATCH (c:City {{id: $city}})-[r]-(other) WHERE {in_force('r')} "
         "RETURN type(r) AS tie, startNode(r) = c AS outgoing, other.name AS other, "
-        "[l IN labels(other) WHERE l <> 'Entity'][0] AS other_type, r.since AS since, r.sources AS sources "
-        "ORDER BY tie, other LIMIT 500",
-        {"city": "city-foshan"}),
+        "[l IN labels(other) WHERE l <> 'Entity'][0] AS other_type, r.since AS since, r.until AS until, "
+        "r.sources AS sources ORDER BY tie, other LIMIT 500",
+        {"city": "city-foshan"}, takes_year=True),
     SavedQuery(
         "sister-cities", "Sister cities of a city, in both directions",
-        "MATCH (c:City {id: $city})-[r:SISTER_CITY_OF]-(twin:City) "
+        f"MATCH (c:City {{id: $city}})-[r:SISTER_CITY_OF]-(twin:City) WHERE {in_force('r')} "
         "RETURN twin.name AS sister_city, twin.country AS country, twin.id AS id, r.since AS since, "
         "r.sources AS sources ORDER BY since, sister_city LIMIT 500",
-        {"city": "city-wuhan"}),
+        {"city": "city-wuhan"}, takes_year=True),
     SavedQuery(
         "chinese-acquisitions-by-year", "Chinese acquisitions of and stakes in German firms, by year",
         "MATCH (buyer:Company)-[r:ACQUIRED]->(target:Company) "
