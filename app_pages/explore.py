@@ -10,15 +10,32 @@ st.title("Explore")
 entity_id = widgets.pick_entity("Search an entity", "explore", st.query_params.get("id"))
 
 DEPTHS = (1, 2, 3)
-# The link's depth seeds the control; the control then owns it (and writes it back below).
+CAP_LIMITS = (5, 2000)
+
+
+def linked(name: str, allowed) -> list:
+    """A filter's values in the link, those the schema knows (a stale link may name a type no longer there)."""
+    return [value for value in st.query_params.get_all(name) if value in allowed]
+
+
+def linked_cap() -> int:
+    """The link's node cap if the control accepts it, otherwise the setting's."""
+    cap = st.query_params.get("cap", "")
+    return int(cap) if cap.isdigit() and CAP_LIMITS[0] <= int(cap) <= CAP_LIMITS[1] else config.setting("node_cap")
+
+
+# The link's depth, filters and cap seed the controls; the controls then own them (and write them back
+# below), so each view is a URL: a click in the drawing opens another with the same options.
 linked_depth = st.query_params.get("depth")
 with st.expander("Depth, filters and node cap", expanded=False):
     depth = st.segmented_control("Depth", DEPTHS, key="explore-depth",
                                  default=int(linked_depth) if linked_depth in map(str, DEPTHS) else 1) or 1
-    entity_types = st.multiselect("Only these entity types", sorted(schema().entities), key="explore-types")
-    relation_types = st.multiselect("Only these relation types", sorted(schema().relations), key="explore-relations")
-    node_cap = st.number_input("Node cap", min_value=5, max_value=2000, value=config.setting("node_cap"), step=25,
-                               key="explore-cap")
+    entity_types = st.multiselect("Only these entity types", sorted(schema().entities), key="explore-types",
+                                  default=linked("types", schema().entities))
+    relation_types = st.multiselect("Only these relation types", sorted(schema().relations), key="explore-relations",
+                                    default=linked("relations", schema().relations))
+    node_cap = st.number_input("Node cap", min_value=CAP_LIMITS[0], max_value=CAP_LIMITS[1], value=linked_cap(),
+                               step=25, key="explore-cap")
 
 if not entity_id:
     st.caption("Type a name in any spelling, then pick the entity you mean.")
@@ -29,6 +46,15 @@ if depth == 1:
     st.query_params.pop("depth", None)
 else:
     st.query_params["depth"] = str(depth)
+for name, chosen in (("types", entity_types), ("relations", relation_types)):
+    if chosen:
+        st.query_params[name] = chosen  # one parameter per value
+    else:
+        st.query_params.pop(name, None)
+if node_cap == config.setting("node_cap"):
+    st.query_params.pop("cap", None)
+else:
+    st.query_params["cap"] = str(node_cap)
 try:
     graph = cached.neighbourhood(entity_id, int(depth), tuple(entity_types), tuple(relation_types), int(node_cap))
 except NotFound as error:
@@ -38,5 +64,5 @@ except NotFound as error:
 centre = graph.nodes[entity_id]
 st.subheader(f"{centre.name} · {len(graph.nodes)} entities, {len(graph.edges)} facts within {depth} hop(s)")
 st.page_link("app_pages/entity.py", label=f"Open the entity page of {centre.name}", query_params={"id": entity_id})
-widgets.draw(graph, f"neighbourhood-{entity_id}")
+widgets.draw(graph, f"neighbourhood-{entity_id}", on_explore=True)
 widgets.facts_table(graph, f"neighbourhood-{entity_id}")

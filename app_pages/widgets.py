@@ -3,6 +3,7 @@ fact table and downloads."""
 from __future__ import annotations
 
 import dataclasses
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -15,6 +16,10 @@ from app_pages import cached
 
 PRESENT_PARAM = "present"
 PRESENT_KEY = "presentation"
+# Explore is the app's default page, so its URL is the app's root: "./" from any page's URL.
+EXPLORE_URL = "./"
+# What a click in another page's drawing carries to Explore: how the app is shown and the year asked for.
+CARRIED_TO_EXPLORE = (PRESENT_PARAM, "year", "undated")
 
 
 def presentation_mode() -> bool:
@@ -72,14 +77,25 @@ def legend() -> None:
                 unsafe_allow_html=True)
 
 
-def draw(graph: Subgraph, name: str) -> str:
-    """Draw the graph (with the cap's note and the legend); returns its standalone HTML."""
+def explore_link(on_explore: bool) -> str:
+    """Explore's URL for an entity, but for the id's value: on Explore every query parameter of this view
+    (depth, filters, year ...) but the id, elsewhere only those named in CARRIED_TO_EXPLORE."""
+    kept = [(key, value) for key in st.query_params if key != "id" and (on_explore or key in CARRIED_TO_EXPLORE)
+            for value in st.query_params.get_all(key)]
+    return f"{EXPLORE_URL}?{urlencode([*kept, ('id', '')])}"
+
+
+def draw(graph: Subgraph, name: str, on_explore: bool = False) -> str:
+    """Draw the graph (with the cap's note and the legend), a click on a node opening Explore of it;
+    returns its standalone HTML, without the clicks (a file opened alone has no Explore to open)."""
     presentation = presentation_mode()
     if graph.note:
         st.info(graph.note)
     page = kb_graph.to_html(graph, presentation=presentation, source_titles=titles_of(graph.source_ids()))
     style = kb_graph.PRESENTATION if presentation else kb_graph.NORMAL
-    st.iframe(page, height=int(style.height.removesuffix("px")) + 20)
+    # The handler is added to the page already built, not built into a second one: same cost as before.
+    st.iframe(kb_graph.with_node_links(page, explore_link(on_explore)),
+              height=int(style.height.removesuffix("px")) + 20)
     legend()
     st.download_button("Download this graph (HTML, works offline)", page, file_name=f"{name}.html",
                        mime="text/html", key=f"{name}-html", on_click="ignore")

@@ -209,6 +209,6 @@ def with_node_links(page: str, link: str) -> str:
     that embeds the page; alone (a download, an export) the page is left as it was: clicks do nothing.
 
     link is resolved against the embedding page's URL (e.g. "./?depth=2&id=")."""
-    # json.dumps quotes it as a JavaScript string; "</" escaped so no text can close the script tag.
-    script = NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("</", "<\\/"))
+    # json.dumps quotes it as a JavaScript string; "<" escaped so no text can close or open a tag.
+    script = NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("<", "\\u003c"))
     return page.replace("</body>", script + "\n</body>", 1)
