@@ -4,7 +4,7 @@ from __future__ import annotations
 import neo4j
 import streamlit as st
 
-from kb import cypher, db, queries, search as kb_search
+from kb import changes as kb_changes, cypher, db, queries, search as kb_search
 
 # Short enough that a load in another terminal shows up within a minute.
 TTL = 60
@@ -22,8 +22,9 @@ def search(text: str) -> list:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def neighbourhood(entity_id: str, depth: int, entity_types: tuple, relation_types: tuple, node_cap: int):
-    return queries.neighbourhood(entity_id, depth, list(entity_types), list(relation_types), node_cap)
+def neighbourhood(entity_id: str, depth: int, entity_types: tuple, relation_types: tuple, node_cap: int,
+                  year: int | None = None, undated: bool = True):
+    return queries.neighbourhood(entity_id, depth, list(entity_types), list(relation_types), node_cap, year, undated)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -37,28 +38,44 @@ def entity(entity_id: str, offset: int):
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def shortest_paths(start_id: str, end_id: str) -> list:
-    return queries.shortest_paths(start_id, end_id)
+def shortest_paths(start_id: str, end_id: str, year: int | None = None, undated: bool = True) -> list:
+    return queries.shortest_paths(start_id, end_id, year=year, undated=undated)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def counts() -> dict:
+# The Overview's figures read the whole graph (a few seconds at a million relations), so they are
+# kept until the database commits anything (the version argument, kb.db.graph_version) instead of
+# for TTL: a load shows at once, and no visitor pays for them again while nothing changes.
+OVERVIEW_VERSIONS = 2
+
+
+@st.cache_data(max_entries=OVERVIEW_VERSIONS, show_spinner=False)
+def counts(version: str) -> dict:
     return queries.counts()
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def sources() -> list:
+@st.cache_data(max_entries=OVERVIEW_VERSIONS, show_spinner=False)
+def sources(version: str) -> list:
     return queries.sources()
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def documents() -> list:
+@st.cache_data(max_entries=OVERVIEW_VERSIONS, show_spinner=False)
+def documents(version: str) -> list:
     return queries.documents()
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def dated_facts_per_year() -> dict:
+@st.cache_data(max_entries=OVERVIEW_VERSIONS, show_spinner=False)
+def dated_facts_per_year(version: str) -> dict:
     return queries.dated_facts_per_year()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def ties_in_force(year: int, undated: bool) -> dict:
+    return queries.ties_in_force(year, undated)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def changes(entity_id: str, start: int, end: int, depth: int):
+    return kb_changes.changes(entity_id, start, end, depth)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -2,7 +2,8 @@
 dated facts per year."""
 import streamlit as st
 
-from app_pages import cached
+from app_pages import cached, years
+from kb import db
 
 
 def rows(counts: dict, key: str, value: str) -> list[dict]:
@@ -10,25 +11,33 @@ def rows(counts: dict, key: str, value: str) -> list[dict]:
 
 
 st.title("Overview")
-counts = cached.counts()
+as_of = years.year_control("overview")
+version = db.graph_version()
+counts = cached.counts(version)
 left, right = st.columns(2)
 with left:
     st.subheader("Entities by type")
     st.bar_chart(rows(counts["entities"], "type", "entities"), x="type", y="entities", horizontal=True)
 with right:
-    st.subheader("Relations by type")
-    st.bar_chart(rows(counts["relations"], "type", "relations"), x="type", y="relations", horizontal=True)
+    if as_of.year is None:
+        st.subheader("Relations by type")
+        relations = counts["relations"]
+    else:
+        st.subheader(f"Relations in force in {as_of.year} by type")
+        st.caption(f"Only {as_of.describe()}; undated ties are those without a `since`.")
+        relations = cached.ties_in_force(as_of.year, as_of.undated)
+    st.bar_chart(rows(relations, "type", "relations"), x="type", y="relations", horizontal=True)
 
 st.subheader("Sources")
 st.dataframe([{"source": s["title"], "publisher": s["publisher"], "url": s["url"], "date": s["date"],
                "accessed": s["accessed"], "kind": s["kind"], "facts": s["facts"], "entities": s["entities"],
-               "id": s["id"]} for s in cached.sources()],
+               "id": s["id"]} for s in cached.sources(version)],
              column_config={"url": st.column_config.LinkColumn("URL"), "facts": "facts citing it",
                             "entities": "entities citing it"},
              hide_index=True)
 
 st.subheader("Documents")
-documents = cached.documents()
+documents = cached.documents(version)
 if documents:
     st.dataframe([{"document": d["name"], "date": d["date"], "entities named": d["entities"],
                    "mentions": d["mentions"], "id": d["id"]} for d in documents], hide_index=True)
@@ -36,7 +45,7 @@ else:
     st.caption("No document yet: `kb load document FILE` adds articles and the entities they name.")
 
 st.subheader("Dated facts per year")
-per_year = cached.dated_facts_per_year()
+per_year = cached.dated_facts_per_year(version)
 if per_year:
     st.bar_chart(rows({str(year): n for year, n in per_year.items()}, "year", "facts"), x="year", y="facts")
 else:

@@ -6,7 +6,7 @@ measured speed and because rustworkx has neither community detection nor sampled
 (bench/analysis.py, docs/BENCHMARKS.md). The projection is undirected and simple: a tie's direction
 is ignored, several ties between the same two entities count as one, and entities without a tie in
 the projection are left out. Projections and scores are cached in the process until the database
-commits anything (see graph_version).
+commits anything (see kb.db.graph_version).
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import igraph
 
-from kb import config, db
+from kb import db
 from kb.errors import AnalysisError
-from kb.queries import TYPE_OF
+from kb.queries import IN_FORCE, TYPE_OF
 from kb.schema import ENTITY_LABEL, schema
 from kb.subgraph import Edge, Node, Subgraph
 
@@ -42,15 +42,12 @@ COMMUNITY_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#ed
 OTHER_COMMUNITY = "#d9d9d9"
 SIZE_RANGE = (10, 46)
 
-# A tie in force in $year: begun that year or before, and not ended before it. A tie without
-# `since` is undated and kept only when $undated is true (its `until` still rules it out).
+# The chosen types, and a tie in force in $year as Explore and Paths read it (kb.queries.in_force).
 TIE_FILTER = (
     "($relation_types IS NULL OR type(r) IN $relation_types) "
     "AND ($entity_types IS NULL OR (any(l IN labels(a) WHERE l IN $entity_types) "
     "AND any(l IN labels(b) WHERE l IN $entity_types))) "
-    "AND ($year IS NULL OR ((r.since IS NOT NULL OR $undated) "
-    "AND coalesce(toInteger(left(r.since, 4)) <= $year, true) "
-    "AND coalesce(toInteger(left(r.until, 4)) >= $year, true)))"
+    f"AND {IN_FORCE}"
 )
 PROJECTION_QUERY = (f"MATCH (a:{ENTITY_LABEL})-[r]->(b:{ENTITY_LABEL}) WHERE {TIE_FILTER} "
                     "RETURN a.id AS start, b.id AS end, type(r) AS type")
@@ -136,18 +133,6 @@ MAX_PROJECTIONS = 3
 MAX_SCORES = 32
 
 
-def graph_version() -> str:
-    """What changes whenever the database commits: the bookmark of an empty read transaction, which
-    names the last committed transaction. Any write (a load, an edit, a new index) makes a new one."""
-    try:
-        with db.driver().session(database=db.database()) as session:
-            session.execute_read(lambda tx: tx.run("RETURN 1").consume())
-            bookmarks = session.last_bookmarks()
-    except (db.AuthError, *db.UNREACHABLE_ERRORS) as error:
-        raise db.unavailable(error) from error
-    return f"{config.connection().uri}|{db.database()}|{'|'.join(sorted(bookmarks.raw_values))}"
-
-
 def _cached(store: OrderedDict, limit: int, key, compute):
     with _lock:
         if key in store:
@@ -170,7 +155,7 @@ def clear_cache() -> None:
 # --- projection ----------------------------------------------------------------------------------
 def project(filters: Filters = Filters(), version: str | None = None) -> Projection:
     """The filtered graph, read in one streaming pass of (start id, end id, type); cached per version."""
-    version = version or graph_version()
+    version = version or db.graph_version()
     return _cached(_projections, MAX_PROJECTIONS, (version, filters), lambda: _read_projection(filters))
 
 
@@ -198,7 +183,7 @@ def scores(measure: str, filters: Filters = Filters(), sample: int | None = None
     EXACT_BETWEENNESS_LIMIT entities, DEFAULT_SAMPLE above; 0: exact)."""
     if measure not in MEASURES:
         raise AnalysisError(f"unknown measure {measure!r}; known: {', '.join(MEASURES)}")
-    version = graph_version()
+    version = db.graph_version()
     projection = project(filters, version)
     key = (version, filters, measure, sample, seed)
     return _cached(_scores, MAX_SCORES, key, lambda: _compute(measure, projection, sample, seed))

@@ -143,6 +143,19 @@ def autocommit(query, **params) -> None:
         raise unavailable(error) from error
 
 
+def graph_version() -> str:
+    """What changes whenever the database commits: the bookmark of an empty read transaction, which
+    names the last committed transaction. Any write (a load, an edit, a new index) makes a new one,
+    so a result computed for one version holds until then (the Overview's and the analysis' caches)."""
+    try:
+        with driver().session(database=database()) as session:
+            session.execute_read(lambda tx: tx.run("RETURN 1").consume())
+            bookmarks = session.last_bookmarks()
+    except (AuthError, *UNREACHABLE_ERRORS) as error:
+        raise unavailable(error) from error
+    return f"{config.connection().uri}|{database()}|{'|'.join(sorted(bookmarks.raw_values))}"
+
+
 def ping() -> None:
     """Raise DatabaseUnavailable unless the database answers."""
     read("RETURN 1")

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kb import config, ddl, server
+from loaders import pipeline, seed
 from kb.saved_queries import SAVED_QUERIES
 from kb.schema import schema
 from tests.conftest import graph_counts
@@ -176,7 +177,7 @@ def test_every_saved_query_returns_rows_and_its_link_reproduces_them(seeded_db, 
     rows = at.dataframe[0].value
     assert len(rows) > 0, saved.name
     link = dict(at.query_params.items())
-    assert link == {"q": saved.cypher, **saved.params}
+    assert link == {"q": saved.cypher, **saved.param_texts()}
     again = open_page("cypher", **link)
     assert again.dataframe[0].value.equals(rows), "the copied link gives the same result"
 
@@ -197,6 +198,28 @@ def test_overview(seeded_db):
     links = {sid: source["url"] for sid, source in expected.items() if source.get("url")}
     assert links and {sid: url for sid, url in zip(sources.id, sources.url) if sid in links} == links
     assert len(at.get("vega_lite_chart")) == 3
+
+
+def test_overview_shows_a_load_at_once(seeded_db, tmp_path):
+    at = open_page("overview")
+    before = set(at.dataframe[0].value.id)
+    assert "src-late" not in before
+    # Same process, cache kept (keyed by the graph version, not expired by time).
+    at.run()
+    assert set(at.dataframe[0].value.id) == before
+    late = tmp_path / "late.yaml"
+    late.write_text("entities:\n"
+                    "  - {id: src-late, type: Source, name: Late source, title: Late source, kind: dataset}\n"
+                    "  - {id: city-late, type: City, name: Late, sources: [src-late]}\n"
+                    "relations:\n"
+                    "  - {from: city-late, type: LOCATED_IN, to: country-de, sources: [src-late]}\n",
+                    encoding="utf-8")
+    pipeline.load(seed.reader([late]), show_progress=False)
+    at.run()
+    sources = at.dataframe[0].value
+    assert set(sources.id) == before | {"src-late"}, "the load shows without waiting for a cache to expire"
+    late_row = sources[sources.id == "src-late"].iloc[0]
+    assert (int(late_row.facts), int(late_row.entities)) == (1, 1)
 
 
 def test_presentation_mode_lives_in_the_url(seeded_db):
