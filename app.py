@@ -15,6 +15,7 @@ page = st.navigation([
     st.Page("app_pages/explore.py", title="Explore", default=True),
     st.Page("app_pages/entity.py", title="Entity"),
     st.Page("app_pages/paths.py", title="Paths"),
+    st.Page("app_pages/changes.py", title="Changes"),
     st.Page("app_pages/cypher.py", title="Cypher"),
     st.Page("app_pages/overview.py", title="Overview"),
     st.Page("app_pages/analysis.py", title="Analysis"),

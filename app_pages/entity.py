@@ -2,6 +2,7 @@
 a timeline of its dated facts."""
 import streamlit as st
 
+from kb.changes import year_of
 from kb.queries import ENTITY_PAGE_SIZE, NotFound
 from kb.schema import schema
 from app_pages import cached, widgets
@@ -56,6 +57,15 @@ st.dataframe(rows, hide_index=True)
 st.subheader("Timeline")
 if view.truncated:
     st.caption("Dated facts of the relations on this page.")
+per_year = {}
+for edge, _ in view.outgoing + view.incoming:
+    for key, change in (("since", "began"), ("until", "ended")):
+        year = year_of(edge.properties.get(key))
+        if year is not None:
+            per_year[year, change] = per_year.get((year, change), 0) + 1
+if per_year:
+    st.bar_chart([{"year": str(year), "change": change, "ties": n} for (year, change), n in sorted(per_year.items())],
+                 x="year", y="ties", color="change", x_label="year", y_label="ties that began or ended")
 events = []
 if node.properties.get("date"):
     events.append((str(node.properties["date"]), f"{node.name} ({node.type.lower()})"))

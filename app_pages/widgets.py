@@ -73,8 +73,8 @@ def legend() -> None:
     shapes = {"diamond": "◆", "square": "■", "dot": "●"}
     countries = " ".join(f'<span style="color:{border}">{shapes.get(shape, "●")}</span>&nbsp;{label}'
                          for label, (shape, border) in shown["countries"].items())
-    st.markdown(f"**Legend** · colour = type: {types}<br>shape and border = country: {countries}",
-                unsafe_allow_html=True)
+    st.markdown(f"**Legend** · colour = type: {types}<br>shape and border = country: {countries}<br>"
+                "line: solid = dated tie, dashed = undated tie (no `since`)", unsafe_allow_html=True)
 
 
 def explore_link(on_explore: bool) -> str:

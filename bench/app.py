@@ -66,6 +66,10 @@ READY = """(spec) => {
   if (tables < spec.tables || charts < spec.charts) return null;
   return {tables: tables, charts: charts};
 }"""
+# The year the year views ask for; a path or a change may not exist that year, so those two views count
+# as answered once their heading (or their sentence saying there is none) shows.
+YEAR = 2016
+ANSWERED = '[data-testid="stHeading"] h3, [data-testid="stAlertContainer"]'
 # What the pages say when a read fails: such a run counts as failed, not as fast.
 FAILURES = ["took more than", "not reachable", "timed out", "could not", "No entity has", "Refused"]
 
@@ -85,6 +89,7 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
     rng.shuffle(entities)
     graph = lambda wanted: {"graph": wanted, "tables": 0, "charts": 0}  # noqa: E731
     table = {"graph": None, "tables": 1, "charts": 0}
+    answered = {**table, "tables": 0, "selector": ANSWERED}
     found = [
         # No read at all: what loading the app costs on this machine at this moment, the floor of every page.
         {"page": "Cypher, empty editor (no read)",
@@ -96,12 +101,23 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
         {"page": "Entity, hub", "links": [("/entity", {"id": h}, {**table, "tables": 2}) for h in hubs]},
         {"page": "Paths, deep link", "links": [("/paths", {"from": a, "to": b}, graph(a))
                                                for a, b in connected_pairs(entities[runs:], runs)]},
+        # The year views: the same reads with the tie filter, and the changes around a hub.
+        {"page": "Explore, hub, depth 1, as of a year",
+         "links": [("/", {"id": h, "year": YEAR}, graph(h)) for h in hubs]},
+        {"page": "Explore, hub, depth 2, as of a year, undated hidden",
+         "links": [("/", {"id": h, "depth": 2, "year": YEAR, "undated": "hide"}, graph(h)) for h in hubs]},
+        {"page": "Paths, deep link, as of a year",
+         "links": [("/paths", {"from": a, "to": b, "year": YEAR}, answered)
+                   for a, b in connected_pairs(entities[runs * 2:], runs)]},
+        {"page": "Changes, hub, between two years",
+         "links": [("/changes", {"id": h, "from": YEAR - 4, "to": YEAR}, answered) for h in hubs]},
     ]
     for saved in SAVED_QUERIES:
-        params = {name: SYNTHETIC_PARAMETERS.get(name, default) for name, default in saved.params.items()}
+        params = {name: SYNTHETIC_PARAMETERS.get(name, default) for name, default in saved.param_texts().items()}
         found.append({"page": f"Cypher, saved query {saved.name}",
                       "links": [("/cypher", {"q": saved.cypher, **params}, table)] * runs})
     found.append({"page": "Overview", "links": [("/overview", {}, {**table, "charts": 3})] * runs})
+    found.append({"page": "Overview, as of a year", "links": [("/overview", {"year": YEAR}, {**table, "charts": 3})] * runs})
     return found
 
 

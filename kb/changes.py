@@ -46,7 +46,7 @@ def changes(entity_id: str, start: int, end: int, depth: int = 1, entity_types=N
     edges = list(around.edges.values())
     began = [e for e in edges if start < (year_of(e.properties.get("since")) or start) <= end]
     ended = [e for e in edges if start <= (year_of(e.properties.get("until")) or end) < end]
-    graph = Subgraph(note=around.note)
+    graph = Subgraph()
     graph.add_node(around.nodes[entity_id])
     for edge in began + ended:
         graph.add_node(around.nodes[edge.start])

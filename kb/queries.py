@@ -88,6 +88,10 @@ SOURCES_QUERY = f"MATCH (s:Source) RETURN {SOURCE_FIELDS}"
 FACTS_PER_SOURCE_QUERY = "MATCH ()-[r]->() UNWIND r.sources AS id RETURN id, count(*) AS n"
 ENTITIES_PER_SOURCE_QUERY = f"MATCH (e:{ENTITY_LABEL}) UNWIND e.sources AS id RETURN id, count(*) AS n"
 
+# Ties in force in a year, by type: the Overview's figure for a year reads every tie once (a whole-graph
+# count has no neighbourhood to start from), so it runs only when a year is asked for.
+TIES_IN_FORCE_QUERY = f"MATCH ()-[r]->() WHERE {IN_FORCE} RETURN type(r) AS type, count(*) AS count"
+
 DATED_FACTS_QUERY = (
     "MATCH ()-[r]->() WHERE r.since IS NOT NULL "
     "RETURN toInteger(left(r.since, 4)) AS year, count(*) AS facts ORDER BY year"
@@ -301,6 +305,13 @@ def documents() -> list[dict]:
              "RETURN d.id AS id, d.name AS name, d.date AS date, count(m) AS entities, "
              "coalesce(sum(m.count), 0) AS mentions ORDER BY mentions DESC, id")
     return [r.data() for r in db.read(query)]
+
+
+def ties_in_force(year: int, undated: bool = True) -> dict:
+    """Relation type -> how many of its ties are in force in year (undated ones too unless undated is
+    false), largest first."""
+    records = sorted(db.read(TIES_IN_FORCE_QUERY, year=year, undated=undated), key=lambda r: (-r["count"], r["type"]))
+    return {r["type"]: r["count"] for r in records}
 
 
 def dated_facts_per_year() -> dict:

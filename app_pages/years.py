@@ -1,0 +1,54 @@
+"""The year control pages share: "as of YEAR" (only ties in force that year) and whether undated ties
+are shown, kept in the URL (?year=2015&undated=hide) so that every view is a link."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+YEAR_PARAM = "year"
+UNDATED_PARAM = "undated"
+HIDE = "hide"
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+# The year the control offers when it is switched on without one in the link.
+SUGGESTED_YEAR = 2016
+
+
+@dataclass(frozen=True)
+class AsOf:
+    year: int | None     # None: every tie, whenever it was in force
+    undated: bool        # with a year: whether ties without a `since` are kept
+
+    def describe(self) -> str:
+        if self.year is None:
+            return "all ties, whenever in force"
+        return f"ties in force in {self.year}" + ("" if self.undated else ", undated ties hidden")
+
+
+def linked_year(name: str = YEAR_PARAM) -> int | None:
+    """A year the URL holds under name, or None when it holds none (or no year)."""
+    text = st.query_params.get(name, "")
+    return int(text) if text.isdigit() and FIRST_YEAR <= int(text) <= LAST_YEAR else None
+
+
+def year_control(key: str) -> AsOf:
+    """The control (the link seeds it, then it owns the URL's year and undated parameters)."""
+    year = linked_year()
+    with st.container(horizontal=True, vertical_alignment="center"):
+        as_of = st.toggle("As of a year", value=year is not None, key=f"{key}-as-of",
+                          help="Only the ties in force that year: begun by then (since) and not yet ended (until).")
+        chosen = st.number_input("Year", min_value=FIRST_YEAR, max_value=LAST_YEAR, value=year or SUGGESTED_YEAR,
+                                 step=1, key=f"{key}-year", disabled=not as_of, label_visibility="collapsed")
+        hide = st.toggle("Hide undated ties", value=st.query_params.get(UNDATED_PARAM) == HIDE,
+                         key=f"{key}-hide-undated", disabled=not as_of,
+                         help="Ties without a `since` cannot be placed in time; shown dashed, or left out.")
+    if not as_of:
+        st.query_params.pop(YEAR_PARAM, None)
+        st.query_params.pop(UNDATED_PARAM, None)
+        return AsOf(None, True)
+    st.query_params[YEAR_PARAM] = str(int(chosen))
+    if hide:
+        st.query_params[UNDATED_PARAM] = HIDE
+    else:
+        st.query_params.pop(UNDATED_PARAM, None)
+    return AsOf(int(chosen), not hide)
