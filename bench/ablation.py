@@ -1,0 +1,268 @@
+"""Each mechanism of the incremental loader against its removal, in one run.
+
+An incremental load: the size's generated files (1m: 200,000 entities, 1,000,000 relations) into
+a database that already holds about half as many other entities (1m: 100,000, the same files'
+first rows under other ids). Our loader with every mechanism, then with each one switched off in
+turn, and LOAD CSV ... IN TRANSACTIONS on the same input and the same database state: one server,
+loaded with the existing entities once, from which each run's records are deleted again. Rounds
+run the variants interleaved, in alternating order, on this busy machine; the load average is
+recorded with every run.
+
+A mechanism is switched off by replacing its part of the loader in the child process that runs
+the load (SWITCHES below), so the product code carries no switch of the benchmark's.
+
+Usage: python bench/ablation.py [--entities N --relations M] [--rounds N]   (default: the 1m size)
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+from kb import db
+from kb.schema import ENTITY_LABEL
+
+# A mechanism earns its place when the load without it takes at least this much longer.
+KEEP_FROM_GAIN = 0.10
+EXISTING_PREFIX = "old-"
+
+
+# --- switching a mechanism off (in the child process only) -------------------------------------
+def _no_pipelining() -> None:
+    """One batch at a time, each written directly (no turn taken on the load's token)."""
+    from kb import db as database
+    from loaders import writer
+
+    writer.BatchWriter.IN_FLIGHT = 1
+    writer._write_in_turn = lambda statement, rows, token, turn: database.write_tx(
+        lambda tx: tx.run(statement, rows=rows).single(strict=True).data())
+
+
+def _no_creating() -> None:
+    """Every record MERGEd; the relation identities are not counted."""
+    from loaders.new_records import NewRecords
+
+    NewRecords.count_relation = lambda self, item: None
+    NewRecords.know_entities = lambda self, input_types, stored_ids: None
+    NewRecords.is_new = lambda self, item: False
+
+
+def _no_worker() -> None:
+    """All relation files checked in the loading process."""
+    from loaders import worker
+
+    worker.CAN_FORK = False
+
+
+def _no_preparation() -> None:
+    """The server's part (constraints, first-load check, planning) done before validation, not beside it."""
+    from loaders.preparation import Preparation
+
+    started = Preparation.start
+
+    def start_and_wait(self):
+        started(self)
+        self._thread.join()
+        return self
+
+    Preparation.start = start_and_wait
+    Preparation._plan_entity_statements = lambda self: None
+
+
+def _no_element_ends() -> None:
+    """Relations find both ends by the id index, never by element id."""
+    from loaders import writer
+
+    committed = writer._commit
+
+    def without_elements(*args):
+        type_name, written, _ = committed(*args)
+        return type_name, written, {}
+
+    writer._commit = without_elements
+
+
+SWITCHES = {
+    "pipelined batches": _no_pipelining,
+    "creating known-new records": _no_creating,
+    "validation worker": _no_worker,
+    "statement planning ahead (preparation)": _no_preparation,
+    "ends by element id": _no_element_ends,
+}
+VARIANTS = ["all mechanisms", *SWITCHES, "LOAD CSV"]
+
+
+def child(variant: str, folder: str, result_path: str) -> None:
+    """Our loader with one mechanism switched off (or none), on the running server."""
+    if variant in SWITCHES:
+        SWITCHES[variant]()
+    from loaders import csv as csv_loader
+    from loaders import pipeline
+
+    report = pipeline.load(csv_loader.reader([folder]), show_progress=False)
+    Path(result_path).write_text(json.dumps({"loader_seconds": round(report.seconds, 2),
+                                             "written": sum(report.written.values())}))
+
+
+# --- the database state before the load --------------------------------------------------------
+def existing_entities(folder: Path, entities: int) -> tuple[Path, int]:
+    """Files of about half as many other entities: every Source, then the first rows of each other
+    type, their ids and cited sources prefixed so that none is an id of the input."""
+    target = folder.parent / f"{folder.name}-existing"
+    done = target / "count"
+    if done.exists():
+        return target, int(done.read_text())
+    target.mkdir(exist_ok=True)
+    files = sorted(folder.glob("nodes_*.csv"))
+    sources = sum(1 for _ in open(folder / "nodes_Source.csv", encoding="utf-8")) - 1
+    share = (entities // 2 - sources) / (entities - sources)
+    written = 0
+    for path in files:
+        with open(path, newline="", encoding="utf-8") as source:
+            rows = list(csv.reader(source))
+        header, body = rows[0], rows[1:]
+        keep = body if path.name == "nodes_Source.csv" else body[:round(len(body) * share)]
+        cited = [i for i, name in enumerate(header) if name.startswith("sources")]
+        with open(target / path.name, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header)
+            for row in keep:
+                row[0] = EXISTING_PREFIX + row[0]
+                for i in cited:
+                    row[i] = ";".join(EXISTING_PREFIX + s for s in row[i].split(";") if s)
+                writer.writerow(row)
+        written += len(keep)
+    done.write_text(str(written))
+    return target, written
+
+
+def _counts() -> tuple[int, int]:
+    nodes = db.read(f"MATCH (n:{ENTITY_LABEL}) RETURN count(n) AS c")[0]["c"]
+    relations = db.read("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
+    return nodes, relations
+
+
+def measure(variant: str, folder: Path, home: Path) -> dict:
+    """One variant's incremental load into the running server, which holds the existing entities
+    only; the load's records are deleted again afterwards."""
+    from bench import load as load_bench
+
+    before = _counts()
+    load_average = os.getloadavg()[0]
+    if variant == "LOAD CSV":
+        seconds, _ = harness.timed(load_bench.run_load_csv, folder)
+    else:
+        seconds, _ = harness.timed(subprocess.run, [sys.executable, "-m", "bench.ablation", "--child", variant,
+                                                    str(folder), str(home / "ablation.json")],
+                                   check=True, cwd=harness.BENCH_DIR.parent)
+    after = _counts()
+    db.autocommit(f"MATCH (n:{ENTITY_LABEL}) WHERE NOT n.id STARTS WITH $prefix "
+                  "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS", prefix=EXISTING_PREFIX)
+    if _counts() != before:
+        raise RuntimeError(f"the database did not return to its state before the {variant} run")
+    return {"variant": variant, "seconds": round(seconds, 2), "entities_added": after[0] - before[0],
+            "relations_added": after[1] - before[1], "load_average_before": round(load_average, 2),
+            "load_average_after": round(os.getloadavg()[0], 2)}
+
+
+def dataset(entities: int, relations: int) -> tuple[Path, dict]:
+    """The benchmark's generated files for a size (harness.dataset's when it is one of its sizes)."""
+    for size, spec in harness.SIZES.items():
+        if (spec["entities"], spec["relations"]) == (entities, relations):
+            return harness.dataset(size)
+    from loaders import synthetic
+
+    folder = harness.DATA_ROOT / f"{entities}-{relations}-seed{harness.SEED}"
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(json.dumps(synthetic.generate(entities, relations, harness.SEED, folder)))
+    return folder, json.loads(manifest.read_text())
+
+
+def run(entities: int, relations: int, rounds: int, save) -> dict:
+    """Every variant in each round, on one server holding the existing entities; save(payload)
+    after every run, so that a run cut short keeps what it measured."""
+    from loaders import csv as csv_loader
+    from loaders import pipeline
+
+    folder, summary = dataset(entities, relations)
+    existing, existing_count = existing_entities(folder, summary["entities"])
+    runs = {variant: [] for variant in VARIANTS}
+    payload = {"input": {"entities": summary["entities"], "relations": summary["relations"]},
+               "existing_entities": existing_count, "rounds": rounds, "keep_from_gain": KEEP_FROM_GAIN,
+               "runs": runs}
+    with harness.fresh_server() as home:
+        harness.start_server()
+        pipeline.load(csv_loader.reader([existing]), show_progress=False)
+        for round_index in range(rounds):
+            # Alternate the order, so that no variant always runs in the same part of a round.
+            order = VARIANTS if round_index % 2 == 0 else VARIANTS[::-1]
+            for variant in order:
+                harness.say(f"ablation: {variant} (round {round_index + 1} of {rounds}) ...")
+                figures = measure(variant, folder, home)
+                harness.say(f"ablation: {variant}: {figures['seconds']} s, load average "
+                            f"{figures['load_average_before']}")
+                runs[variant].append({"round": round_index + 1, **figures})
+                payload["mechanisms"] = mechanisms(runs)
+                save(payload)
+    return payload
+
+
+def mechanisms(runs: dict) -> list[dict]:
+    """Per mechanism: median time with every mechanism, without this one, and the gain it brings."""
+    def median(variant):
+        return statistics.median(r["seconds"] for r in runs[variant]) if runs[variant] else float("nan")
+
+    with_all = median("all mechanisms")
+    table = []
+    for name in SWITCHES:
+        without = median(name)
+        gain = without / with_all - 1
+        # Runs of one round pair up by their round (a failed run leaves its round unpaired).
+        base = {r["round"]: r["seconds"] for r in runs["all mechanisms"]}
+        by_round = [round(r["seconds"] / base[r["round"]] - 1, 3) for r in runs[name] if r["round"] in base]
+        table.append({"mechanism": name, "seconds_with": round(with_all, 2), "seconds_without": round(without, 2),
+                      "gain": round(gain, 3), "gain_by_round": by_round,
+                      "verdict": "kept" if gain >= KEEP_FROM_GAIN else "removed"})
+    return table
+
+
+def report(payload: dict) -> str:
+    rows = [[m["mechanism"], m["seconds_with"], m["seconds_without"], f"{m['gain']:+.1%}",
+             ", ".join(f"{g:+.1%}" for g in m["gain_by_round"]), m["verdict"]] for m in payload["mechanisms"]]
+    text = harness.table(f"Mechanisms ({payload['input']['entities']} entities, {payload['input']['relations']} "
+                         f"relations into a database holding {payload['existing_entities']} others)",
+                         ["mechanism", "with s", "without s", "gain", "by round", "verdict"], rows)
+    load_csv, ours = (statistics.median(r["seconds"] for r in payload["runs"][v]) if payload["runs"][v] else
+                      float("nan") for v in ("LOAD CSV", "all mechanisms"))
+    return text + f"\nLOAD CSV IN TRANSACTIONS: {load_csv:.1f} s (median); ours / LOAD CSV = {load_csv / ours:.2f}x"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=harness.SIZES["1m"]["entities"])
+    parser.add_argument("--relations", type=int, default=harness.SIZES["1m"]["relations"])
+    parser.add_argument("--rounds", type=int, default=1, help="how many times each variant runs, interleaved")
+    parser.add_argument("--child", nargs=3, metavar=("VARIANT", "FOLDER", "RESULT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return 0
+    size = f"{args.entities} entities, {args.relations} relations"
+    payload = run(args.entities, args.relations, args.rounds, lambda found: harness.save("ablation", size, found))
+    print(report(payload))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
