@@ -211,4 +211,6 @@ def with_node_links(page: str, link: str) -> str:
     link is resolved against the embedding page's URL (e.g. "./?depth=2&id=")."""
     # json.dumps quotes it as a JavaScript string; "<" escaped so no text can close or open a tag.
     script = NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("<", "\\u003c"))
-    return page.replace("</body>", script + "\n</body>", 1)
+    # The page ends with </body>: found from the end, not by a scan of the megabyte of inlined vis-network.
+    end = page.rindex("</body>")
+    return page[:end] + script + "\n" + page[end:]

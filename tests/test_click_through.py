@@ -54,9 +54,11 @@ def centre_heading(page, name: str):
 
 def test_a_click_recentres_explore_keeping_the_options_and_back_returns(seeded_db, app_url, browser_page):
     page, blocked = browser_page
+    started = time.monotonic()
     page.goto(f"{app_url}/?id=firm-kuka&depth=2&cap=140&present=1")
     centre_heading(page, "Kuka").wait_for()
     assert "firm-midea" in graph_state(page, "firm-kuka")["nodes"]
+    print(f"Kuka's graph opened by its link: drawn {time.monotonic() - started:.2f} s after going there")
     first = page.url
 
     started = time.monotonic()
@@ -69,10 +71,12 @@ def test_a_click_recentres_explore_keeping_the_options_and_back_returns(seeded_d
     assert query(page.url) == {**query(first), "id": ["firm-midea"]}, "every option but the id must be kept"
     assert page.get_by_text("Presentation mode").is_visible()
 
+    started = time.monotonic()
     page.go_back()
     page.wait_for_url(re.compile(r"[?&]id=firm-kuka(&|$)"))
     centre_heading(page, "Kuka").wait_for()
     assert "firm-midea" in graph_state(page, "firm-kuka")["nodes"]
+    print(f"back: Kuka's graph drawn {time.monotonic() - started:.2f} s after going back")
     assert query(page.url) == query(first)
     assert blocked == [], f"requests left loopback: {blocked}"
 
