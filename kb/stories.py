@@ -24,7 +24,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DEPTHS = (1, 2, 3)
 # Which fields each kind of step takes besides title and note; the first ones listed are required.
 REQUIRED = {"explore": ("id",), "paths": ("from", "to"), "query": ("query",)}
-OPTIONAL = {"explore": ("depth", "entity_types", "relation_types", "year"), "paths": ("year",),
+OPTIONAL = {"explore": ("depth", "entity_types", "relation_types", "year", "undated"), "paths": ("year", "undated"),
             "query": ("params",)}
 
 # Put into each step's graph page: a key pressed while the graph has the focus reaches the page
@@ -50,6 +50,7 @@ class Step:
     entity_types: tuple = ()
     relation_types: tuple = ()
     year: int | None = None
+    undated: bool = True         # with a year: whether ties without a `since` are kept
     start: str | None = None     # paths: `from` in the file
     end: str | None = None       # paths: `to` in the file
     query: str | None = None     # the saved query's name
@@ -72,6 +73,8 @@ class Step:
                 record["params"] = dict(self.params)
         if self.year is not None:
             record["year"] = self.year
+            if not self.undated:
+                record["undated"] = False
         return record
 
     def describe(self) -> str:
@@ -84,7 +87,9 @@ class Step:
             parts = [f"paths from {self.start} to {self.end}"]
         else:
             parts = [f"query {self.query}"] + [f"{name}={value}" for name, value in self.params]
-        return ", ".join(parts + ([f"year {self.year}"] if self.year is not None else []))
+        if self.year is not None:
+            parts.append(f"year {self.year}" + ("" if self.undated else ", undated ties left out"))
+        return ", ".join(parts)
 
     def entity_ids(self) -> list[str]:
         """The entities the step names: its centre, its two ends, or its query's id parameters."""
@@ -175,6 +180,9 @@ def _step(path: Path, number: int, record) -> Step:
     if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1000 <= year <= 9999):
         raise fail("year", f"{year!r} is not a year")
     fields["year"] = year
+    fields["undated"] = record.get("undated", True)
+    if not isinstance(fields["undated"], bool):
+        raise fail("undated", f"{fields['undated']!r}: true (keep ties without a `since`) or false")
     if kind == "explore":
         fields["id"] = record["id"]
         fields["depth"] = record.get("depth", 1)
@@ -268,9 +276,11 @@ def view(step: Step) -> StepView:
 
     if step.kind == "explore":
         return StepView(queries.neighbourhood(step.id, step.depth, list(step.entity_types),
-                                              list(step.relation_types), year=step.year))
+                                              list(step.relation_types), year=step.year,
+                                              undated=step.undated))
     if step.kind == "paths":
-        return StepView(queries.paths_subgraph(queries.shortest_paths(step.start, step.end, year=step.year)))
+        return StepView(queries.paths_subgraph(queries.shortest_paths(step.start, step.end, year=step.year,
+                                                                                undated=step.undated)))
     saved = saved_query(step.query)
     result = cypher.run_read_only(saved.cypher, {**saved.params, **dict(step.params)})
     if result.graph.nodes:

@@ -1,0 +1,52 @@
+"""“Add this view to a story”: one call at the foot of Explore, Paths and Cypher writes the view shown
+as the next step of a story file (a new one, or one chosen by name)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from kb import stories
+from kb.errors import StoryError
+from kb.saved_queries import parameter_value
+
+
+def offer(step_fields: dict | None) -> None:
+    """A form that appends stories.Step(**step_fields, title=..., note=...) to the story named;
+    step_fields None: this view cannot be a step (a Cypher query that is not a saved one)."""
+    with st.expander("Add this view to a story"):
+        if step_fields is None:
+            st.caption("Only a saved query (with its parameters) can be a story's step.")
+            return
+        kind = step_fields["kind"]
+        with st.form(f"add-to-story-{kind}", clear_on_submit=True):
+            known = stories.names()
+            name = st.text_input("Story name (an existing one, or a new one)", key=f"add-to-story-{kind}-name",
+                                 placeholder=", ".join(known[:4]) or "my-talk",
+                                 help="Stories so far: " + (", ".join(known) or "none"))
+            title = st.text_input("Step title", key=f"add-to-story-{kind}-title")
+            note = st.text_input("Note (one line)", key=f"add-to-story-{kind}-note")
+            story_title = st.text_input("Story title (a new story only)", key=f"add-to-story-{kind}-story-title")
+            if not st.form_submit_button("Add the step"):
+                return
+        try:
+            if not title.strip():
+                raise StoryError("the step needs a title")
+            name = name.strip()
+            path, number = stories.add_step(name, stories.Step(title=title.strip(), note=note.strip(),
+                                                                     **step_fields), story_title)
+        except StoryError as error:
+            st.error(str(error))
+            return
+        st.success(f"Step {number} added to {path.name}.")
+        st.page_link("app_pages/story.py", label=f"Play it: step {number} of {name}",
+                     query_params={"story": name, "step": str(number)})
+
+
+def saved_query_step(cypher_text: str, params: dict) -> dict | None:
+    """The step fields of a saved query run with these parameters, None for any other query."""
+    saved = stories.saved_query_of(cypher_text)
+    if saved is None:
+        return None
+    # Read as the page reads them (`5` a number); a value left at the query's default is not written.
+    values = {name: parameter_value(text) for name, text in params.items() if name in saved.params}
+    return {"kind": "query", "query": saved.name,
+            "params": tuple(sorted((name, value) for name, value in values.items() if value != saved.params[name]))}
