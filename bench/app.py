@@ -112,6 +112,7 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
         {"page": "Changes, hub, between two years",
          "links": [("/changes", {"id": h, "from": YEAR - 4, "to": YEAR}, answered) for h in hubs]},
     ]
+    found.append(story_of_hubs(hubs))
     for saved in SAVED_QUERIES:
         params = {name: SYNTHETIC_PARAMETERS.get(name, default) for name, default in saved.param_texts().items()}
         found.append({"page": f"Cypher, saved query {saved.name}",
@@ -119,6 +120,19 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
     found.append({"page": "Overview", "links": [("/overview", {}, {**table, "charts": 3})] * runs})
     found.append({"page": "Overview, as of a year", "links": [("/overview", {"year": YEAR}, {**table, "charts": 3})] * runs})
     return found
+
+
+def story_of_hubs(hubs: list[str]) -> dict:
+    """The Story page playing a story whose steps are the hubs' neighbourhoods, one per run; the story is
+    written under the server's home and the app (started next, with this environment) reads it there."""
+    from kb import stories
+    os.environ["KB_STORIES"] = str(config.home() / "stories")
+    stories.path_of("bench-hubs").unlink(missing_ok=True)   # a kept --home holds the last run's
+    for number, hub in enumerate(hubs, start=1):
+        stories.add_step("bench-hubs", stories.Step(kind="explore", title=f"Hub {number}", id=hub))
+    return {"page": "Story, a step (a hub, depth 1)",
+            "links": [("/story", {"story": "bench-hubs", "step": number}, {"graph": hub, "tables": 0, "charts": 0})
+                      for number, hub in enumerate(hubs, start=1)]}
 
 
 def connected_pairs(candidates: list[str], count: int) -> list[tuple[str, str]]:

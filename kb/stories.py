@@ -27,10 +27,16 @@ REQUIRED = {"explore": ("id",), "paths": ("from", "to"), "query": ("query",)}
 OPTIONAL = {"explore": ("depth", "entity_types", "relation_types", "year", "undated"), "paths": ("year", "undated"),
             "query": ("params",)}
 
-# Put into each step's graph page: a key pressed while the graph has the focus reaches the page
-# that plays the story (the app's buttons or the exported player) as if pressed there.
-FORWARD_KEYS = """<style>html, body { overflow: hidden; } #mynetwork { border: none; }</style>
+# Put into each step's graph page. The drawing is fitted to the frame once the layout has settled (the
+# fit during stabilisation is made on half-settled positions and leaves it off centre) and again when the
+# frame changes size; a small graph may be drawn larger than life, for the back of the room. And a key
+# pressed while the graph has the focus reaches the page that plays the story (the app's buttons or the
+# exported player) as if pressed there.
+STEP_SCRIPT = """<style>html, body { overflow: hidden; } #mynetwork { border: none; }</style>
 <script type="text/javascript">
+function kbFit() { network.fit({maxZoomLevel: 1.6}); }
+(function fitWhenSettled() { if (window.kbGraphSettled) { kbFit(); } else { setTimeout(fitWhenSettled, 50); } })();
+window.addEventListener("resize", kbFit);
 document.addEventListener("keydown", function (event) {
   if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && window.parent !== window) {
     window.parent.document.dispatchEvent(new KeyboardEvent("keydown",
@@ -301,7 +307,7 @@ def graph_page(graph: Subgraph) -> str:
 
     titles = queries.source_titles(tuple(sorted(set(graph.source_ids()))))
     page = kb_graph.to_html(graph, source_titles=titles, style=kb_graph.FULL_WINDOW)
-    return page.replace("</body>", FORWARD_KEYS + "\n</body>", 1)
+    return page.replace("</body>", STEP_SCRIPT + "\n</body>", 1)
 
 
 def table_html(columns: list, rows: list) -> str:
