@@ -4,7 +4,7 @@ import streamlit as st
 from kb import config
 from kb.queries import NotFound
 from kb.schema import schema
-from app_pages import cached, widgets
+from app_pages import add_to_story, cached, widgets, years
 
 st.title("Explore")
 entity_id = widgets.pick_entity("Search an entity", "explore", st.query_params.get("id"))
@@ -36,6 +36,7 @@ with st.expander("Depth, filters and node cap", expanded=False):
                                     default=linked("relations", schema().relations))
     node_cap = st.number_input("Node cap", min_value=CAP_LIMITS[0], max_value=CAP_LIMITS[1], value=linked_cap(),
                                step=25, key="explore-cap")
+as_of = years.year_control("explore")
 
 if not entity_id:
     st.caption("Type a name in any spelling, then pick the entity you mean.")
@@ -56,13 +57,17 @@ if node_cap == config.setting("node_cap"):
 else:
     st.query_params["cap"] = str(node_cap)
 try:
-    graph = cached.neighbourhood(entity_id, int(depth), tuple(entity_types), tuple(relation_types), int(node_cap))
+    graph = cached.neighbourhood(entity_id, int(depth), tuple(entity_types), tuple(relation_types), int(node_cap),
+                                 as_of.year, as_of.undated)
 except NotFound as error:
     st.warning(str(error))
     st.stop()
 
 centre = graph.nodes[entity_id]
 st.subheader(f"{centre.name} · {len(graph.nodes)} entities, {len(graph.edges)} facts within {depth} hop(s)")
+st.caption(f"Drawn: {as_of.describe()}.")
 st.page_link("app_pages/entity.py", label=f"Open the entity page of {centre.name}", query_params={"id": entity_id})
 widgets.draw(graph, f"neighbourhood-{entity_id}", on_explore=True)
 widgets.facts_table(graph, f"neighbourhood-{entity_id}")
+add_to_story.offer({"kind": "explore", "id": entity_id, "depth": int(depth), "entity_types": tuple(entity_types),
+                    "relation_types": tuple(relation_types), "year": as_of.year, "undated": as_of.undated})
