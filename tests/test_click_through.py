@@ -55,7 +55,7 @@ def centre_heading(page, name: str):
 def test_a_click_recentres_explore_keeping_the_options_and_back_returns(seeded_db, app_url, browser_page):
     page, blocked = browser_page
     started = time.monotonic()
-    page.goto(f"{app_url}/?id=firm-kuka&depth=2&cap=140&present=1")
+    page.goto(f"{app_url}/?id=firm-kuka&depth=2&cap=140&year=2019&present=1")
     centre_heading(page, "Kuka").wait_for()
     assert "firm-midea" in graph_state(page, "firm-kuka")["nodes"]
     print(f"Kuka's graph opened by its link: drawn {time.monotonic() - started:.2f} s after going there")
@@ -109,14 +109,15 @@ def test_dragging_a_node_moves_it_and_opens_nothing(seeded_db, app_url, browser_
 
 def test_a_click_in_the_paths_graph_opens_explore_of_that_node(seeded_db, app_url, browser_page):
     page, blocked = browser_page
-    page.goto(f"{app_url}/paths?from=city-goettingen&to=firm-midea&present=1")
+    page.goto(f"{app_url}/paths?from=city-goettingen&to=firm-midea&year=2019&present=1")
     page.get_by_text("shortest path(s)").wait_for()
     graph_state(page, "city-goettingen")
     page.mouse.click(*node_on_page(page, "city-goettingen"))
     page.wait_for_url(re.compile(r"[?&]id=city-goettingen(&|$)"))
     centre_heading(page, "Göttingen").wait_for()
     assert urlsplit(page.url).path.rstrip("/") == urlsplit(app_url).path.rstrip("/"), "Explore is the app's root"
-    assert query(page.url) == {"id": ["city-goettingen"], "present": ["1"]}, "only presentation mode comes along"
+    assert query(page.url) == {"id": ["city-goettingen"], "year": ["2019"], "present": ["1"]}, \
+        "presentation mode and the year come along, the path's ends do not"
     page.go_back()
     page.get_by_text("shortest path(s)").wait_for()
     assert query(page.url)["from"] == ["city-goettingen"]
