@@ -31,9 +31,11 @@ SIZES = {
 SERVER_SETTINGS = {"KB_NEO4J_HEAP": "2g", "KB_NEO4J_PAGECACHE": "1g"}
 
 
-def free_port() -> int:
-    """A free port among those the benchmarks may use."""
+def free_port(taken: tuple = ()) -> int:
+    """A free port among those the benchmarks may use, other than the taken ones."""
     for port in PORTS:
+        if port in taken:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -45,7 +47,7 @@ def free_port() -> int:
 
 def dataset(size: str) -> tuple[Path, dict]:
     """The generated files for a size, generated once per (size, seed) and reused."""
-    from loaders import synthetic
+    from bench import synthetic
 
     spec = SIZES[size]
     folder = DATA_ROOT / f"{size}-seed{SEED}"
@@ -60,12 +62,14 @@ def dataset(size: str) -> tuple[Path, dict]:
 
 
 @contextlib.contextmanager
-def fresh_server():
-    """An empty local Neo4j in a temporary home on a free port; stopped and deleted afterwards."""
-    home = Path(tempfile.mkdtemp(prefix="kb-bench-"))
-    saved = {name: os.environ.get(name) for name in ("KB_HOME", "KB_NEO4J_PORT", "NEO4J_URI", "NEO4J_PASSWORD",
-                                                      *SERVER_SETTINGS)}
-    os.environ.update({"KB_HOME": str(home), "KB_NEO4J_PORT": str(free_port()), **SERVER_SETTINGS})
+def local_server_in(home: Path, port: str):
+    """This process (and the `kb` processes it starts) pointed at a local Neo4j in home on Bolt port
+    `port` (its HTTP port free too: the default one may be another server's), with the benchmark's
+    server settings; the server is stopped and the environment put back afterwards."""
+    saved = {name: os.environ.get(name) for name in ("KB_HOME", "KB_NEO4J_PORT", "KB_NEO4J_HTTP_PORT", "NEO4J_URI",
+                                                      "NEO4J_PASSWORD", *SERVER_SETTINGS)}
+    http = os.environ.get("KB_NEO4J_HTTP_PORT") or str(free_port(taken=(int(port),)))
+    os.environ.update({"KB_HOME": str(home), "KB_NEO4J_PORT": port, "KB_NEO4J_HTTP_PORT": http, **SERVER_SETTINGS})
     os.environ.pop("NEO4J_URI", None)
     os.environ.pop("NEO4J_PASSWORD", None)
     db.close()
@@ -74,12 +78,55 @@ def fresh_server():
     finally:
         db.close()
         server.stop()
-        shutil.rmtree(home, ignore_errors=True)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextlib.contextmanager
+def fresh_server():
+    """An empty local Neo4j in a temporary home on a free port; stopped and deleted afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    try:
+        with local_server_in(home, str(free_port())):
+            yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def holds(summary: dict) -> bool:
+    """True when the running database holds exactly the generated graph's entities and relations."""
+    try:
+        found = db.read("MATCH (n) RETURN count(n) AS n, COUNT { ()-[]->() } AS r")[0]
+    except Exception:
+        return False
+    return (found["n"], found["r"]) == (summary["entities"], summary["relations"])
+
+
+@contextlib.contextmanager
+def loaded_server(size: str, home: Path | None = None):
+    """A running local server holding the size's generated graph; yields (folder, summary).
+
+    With home, the database lives there and is reused by the next run when it still holds the graph
+    (a 1M load takes minutes); the port is KB_NEO4J_PORT if set, else a free one. Without, a fresh
+    server is loaded and deleted afterwards."""
+    from kb import ddl
+    from loaders import csv as csv_loader
+    from loaders import pipeline
+
+    folder, summary = dataset(size)
+    place = (local_server_in(home.resolve(), os.environ.get("KB_NEO4J_PORT") or str(free_port()))
+             if home else fresh_server())
+    with place:
+        start_server()
+        if not holds(summary):
+            say(f"loading {folder} ...")
+            db.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+            ddl.init()
+            pipeline.load(csv_loader.reader([folder]), show_progress=False)
+        yield folder, summary
 
 
 def start_server() -> None:

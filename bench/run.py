@@ -1,4 +1,4 @@
-"""Every benchmark in one go on one generated graph: load (all paths), memory, queries, rendering.
+"""Every benchmark in one go on one generated graph: load (all paths), memory, queries, rendering, the kb commands.
 
 Usage: python bench/run.py --size small|1m [--rounds N]
 Exits non-zero if any benchmark produced no figures (the CI smoke test runs --size small).
@@ -14,7 +14,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness, load, queries, render
+from bench import cli, harness, load, queries, render
 
 
 def main() -> int:
@@ -28,7 +28,7 @@ def main() -> int:
     print(f"graph: {summary['entities']} entities, {summary['relations']} relations, seed {summary['seed']} "
           f"({folder})")
     failed = []
-    # Our loader runs last and its server stays up: the queries and renders use its graph.
+    # Our loader runs last and its server stays up: the queries, renders and kb commands use its graph.
     load_payload, kept = load.run(args.size, keep_server=True, rounds=args.rounds)
     print(load.report(load_payload))
     memory = load.memory_payload(load_payload)
@@ -38,10 +38,10 @@ def main() -> int:
     failed += [f"load: {p}" for p, r in load_payload["paths"].items() if "error" in r]
     failed += [] if memory["peak_rss_mb"] else ["memory"]
     if kept is None:
-        failed += ["queries", "render"]
+        failed += ["queries", "render", "cli"]
     else:
         try:
-            for name, module in (("queries", queries), ("render", render)):
+            for name, module in (("queries", queries), ("render", render), ("cli", cli)):
                 try:
                     payload = module.run(args.size, folder)
                 except Exception as error:  # report, and let the other benchmark run
@@ -50,6 +50,10 @@ def main() -> int:
                     continue
                 print(module.report(payload))
                 harness.save(name, args.size, payload)
+                # A benchmark that can tell: a failed run or a missing figure is no figure.
+                complete = getattr(module, "complete", None)
+                if complete and not complete(payload):
+                    failed.append(name)
         finally:
             kept.__exit__(None, None, None)
     print(f"\nall benchmarks: {time.monotonic() - started:.0f} s; load average at start "
