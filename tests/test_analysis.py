@@ -256,6 +256,7 @@ def test_analysis_page_shows_a_top_table_and_a_graph(seeds):
     frames = at.get("iframe")
     assert len(frames) == 1 and "vis.DataSet" in frames[0].proto.srcdoc
     assert 'id="kb-png"' in frames[0].proto.srcdoc, "the drawing offers its PNG"
+    assert "kbSameView" in frames[0].proto.srcdoc, "a click on a node opens Explore of it"
     nodes = {node["id"]: node for node in drawn(frames[0].proto.srcdoc, "nodes")}
     assert set(nodes) == set(table["id"]), "the drawing holds the table's entities"
     palette = (*analysis.COMMUNITY_COLOURS, analysis.OTHER_COMMUNITY)
