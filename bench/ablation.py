@@ -56,28 +56,6 @@ def _no_creating() -> None:
     NewRecords.is_new = lambda self, item: False
 
 
-def _no_worker() -> None:
-    """All relation files checked in the loading process."""
-    from loaders import worker
-
-    worker.CAN_FORK = False
-
-
-def _no_preparation() -> None:
-    """The server's part (constraints, first-load check, planning) done before validation, not beside it."""
-    from loaders.preparation import Preparation
-
-    started = Preparation.start
-
-    def start_and_wait(self):
-        started(self)
-        self._thread.join()
-        return self
-
-    Preparation.start = start_and_wait
-    Preparation._plan_entity_statements = lambda self: None
-
-
 def _no_element_ends() -> None:
     """Relations find both ends by the id index, never by element id."""
     from loaders import writer
@@ -94,23 +72,19 @@ def _no_element_ends() -> None:
 SWITCHES = {
     "pipelined batches": _no_pipelining,
     "creating known-new records": _no_creating,
-    "validation worker": _no_worker,
-    "statement planning ahead (preparation)": _no_preparation,
     "ends by element id": _no_element_ends,
 }
+# Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history, commit 6f4f8bd):
+# the validation worker and statement planning ahead (preparation).
 VARIANTS = ["all mechanisms", *SWITCHES, "LOAD CSV"]
 
 
 def child(variant: str, folder: str, result_path: str) -> None:
     """Our loader with one mechanism switched off (or none), on the running server."""
-    from loaders import csv as csv_loader
-    from loaders import pipeline
-
-    # The loader forks its worker for 16 MB of relation files or more (1M relations: 54 MB); on a
-    # smaller input measured on a machine too busy for 1M, it forks it all the same.
-    pipeline.PARALLEL_FROM_BYTES = 0
     if variant in SWITCHES:
         SWITCHES[variant]()
+    from loaders import csv as csv_loader
+    from loaders import pipeline
 
     report = pipeline.load(csv_loader.reader([folder]), show_progress=False)
     Path(result_path).write_text(json.dumps({"loader_seconds": round(report.seconds, 2),
@@ -183,7 +157,7 @@ def dataset(entities: int, relations: int) -> tuple[Path, dict]:
     for size, spec in harness.SIZES.items():
         if (spec["entities"], spec["relations"]) == (entities, relations):
             return harness.dataset(size)
-    from loaders import synthetic
+    from bench import synthetic
 
     folder = harness.DATA_ROOT / f"{entities}-{relations}-seed{harness.SEED}"
     manifest = folder / "manifest.json"

@@ -143,9 +143,12 @@ def read_manifest(path: Path) -> dict:
     return manifest
 
 
-def restore(path: Path, force: bool = False, echo=print) -> dict:
+def restore(path: Path, load_folder, force: bool = False, echo=print) -> dict:
     """Replace the knowledge base by the backup at path and check it against the backup's manifest;
-    refused, with nothing changed, when the database holds anything and force is not given."""
+    refused, with nothing changed, when the database holds anything and force is not given.
+
+    load_folder(folder) loads a logical backup's CSV folder and says what it loaded: the loaders,
+    which kb/ does not import (the CLI wires them)."""
     path = Path(path)
     manifest = read_manifest(path)
     started = time.monotonic()
@@ -167,7 +170,7 @@ def restore(path: Path, force: bool = False, echo=print) -> dict:
                 _admin(["database", "load", conn.database, f"--from-path={content.parent}",
                         "--overwrite-destination=true"], echo)
         else:
-            _load_logical(content, occupied, echo)
+            _load_logical(content, occupied, load_folder, echo)
     found = snapshot(manifest["kind"])
     problems = differences(manifest, found)
     if problems:
@@ -189,15 +192,14 @@ def _extract(path: Path, kind: str, work: Path) -> Path:
     return work / wanted
 
 
-def _load_logical(folder: Path, occupied: bool, echo) -> None:
+def _load_logical(folder: Path, occupied: bool, load_folder, echo) -> None:
     """The CSV export back through the loader, into an emptied database."""
     from kb import ddl
-    from loaders import by_path, pipeline
     if occupied:
         echo("Deleting everything in the database first (--force)...")
         db.autocommit(WIPE_QUERY)
     ddl.init()
-    echo(pipeline.load(by_path.reader_for([folder])).describe())
+    echo(load_folder(folder))
 
 
 # --- the local server, offline for neo4j-admin -------------------------------------------------------

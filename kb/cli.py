@@ -126,14 +126,14 @@ def _reader(paths, options: dict):
 
 
 def _load(paths, dry_run: bool, batch_size: int | None, options: dict | None = None,
-          report_file: Path | None = None, decisions_file: Path | None = None) -> None:
+          report_file: Path | None = None, decisions_file: Path | None = None, mode: str = "auto") -> None:
     from loaders import decisions, pipeline
     records = _reader(paths, {name: value for name, value in (options or {}).items() if value is not None})
     if (report_file or decisions_file) and records.source_name is None:
         raise click.UsageError("--report and --decisions are for named sources, whose ids reconciliation "
                                "decides; seed and CSV files carry their own ids")
     decided = decisions.read_decisions(decisions_file) if decisions_file else None
-    report = pipeline.load(records, dry_run=dry_run, batch_size=batch_size, decisions=decided)
+    report = pipeline.load(records, dry_run=dry_run, batch_size=batch_size, decisions=decided, mode=mode)
     click.echo(report.describe())
     if report.reconciliation:
         click.echo(decisions.summary(report.reconciliation))
@@ -154,8 +154,12 @@ def _load(paths, dry_run: bool, batch_size: int | None, options: dict | None = N
 @click.option("--decisions", "decisions_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Named sources: a report whose 'decision' column says 'same-as <id>' or 'new'; applied now "
               "and kept in the graph for later loads.")
+@click.option("--mode", type=click.Choice(["auto", "bulk", "incremental"]), default="auto", show_default=True,
+              help="bulk: a first load into the empty local database through neo4j-admin's offline import "
+              "(the server is stopped and started again); incremental: batched writes into any database; "
+              "auto: bulk for a large first load, else incremental.")
 @reports_errors
-def load(paths, dry_run, batch_size, query, retrieved, report_file, decisions_file):
+def load(paths, dry_run, batch_size, query, retrieved, report_file, decisions_file, mode):
     """Validate, then load YAML seed files, CSV files or folders of them (all or nothing on bad input).
 
     Named sources: `kb load document FILE...` (text or Markdown articles: Documents and the entities
@@ -163,7 +167,7 @@ def load(paths, dry_run, batch_size, query, retrieved, report_file, decisions_fi
     `kb load wikidata FILE --query NAME` (SPARQL JSON results of a query of loaders/wikidata/).
     Their records are reconciled with the stored entities; see --report and --decisions.
     """
-    _load(paths, dry_run, batch_size, {"query": query, "retrieved": retrieved}, report_file, decisions_file)
+    _load(paths, dry_run, batch_size, {"query": query, "retrieved": retrieved}, report_file, decisions_file, mode)
 
 
 @main.command()
@@ -348,7 +352,7 @@ def export(fmt, out):
 @reports_errors
 def generate(entities, relations, seed, out):
     """Write a synthetic graph shaped like the domain, as CSV files `kb load` reads."""
-    from loaders.synthetic import generate as make
+    from bench.synthetic import generate as make
     summary = make(entities=entities, relations=relations, seed=seed, out=out)
     click.echo(f"Wrote {summary['entities']} entities and {summary['relations']} relations (seed {seed}) to {out}")
 
@@ -396,7 +400,8 @@ def restore(file, force):
     through the loader into the local server or NEO4J_URI.
     """
     from kb.backup import restore as read
-    read(file, force=force, echo=click.echo)
+    from loaders import by_path, pipeline
+    read(file, lambda folder: pipeline.load(by_path.reader_for([folder])).describe(), force=force, echo=click.echo)
 
 
 @main.group()

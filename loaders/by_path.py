@@ -6,7 +6,7 @@ from pathlib import Path
 from kb.errors import InvalidRecord
 from loaders import csv as csv_loader
 from loaders import seed
-from loaders.pipeline import RecordSource, combine
+from loaders.source import RecordSource, combine
 
 
 def _kind(path: Path) -> set[str]:

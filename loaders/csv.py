@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kb.errors import InvalidRecord
 from kb.schema import schema
-from loaders.pipeline import RecordSource
+from loaders.source import RecordSource
 from loaders.records import Validator
 from loaders.text import not_utf8
 
@@ -218,5 +218,9 @@ def reader(paths) -> RecordSource:
             if not file.relationships:
                 yield from _entities(file, validator)
 
-    return RecordSource.of_parts(entities, tuple((file.path.stat().st_size, functools.partial(_relations, file))
-                                                 for file in files if file.relationships))
+    def relations(validator: Validator):
+        for file in files:
+            if file.relationships:
+                yield from _relations(file, validator)
+
+    return RecordSource(entities, relations)

@@ -18,7 +18,7 @@ from kb import db, keys
 from kb.errors import InvalidRecord
 from kb.schema import ENTITY_LABEL, schema
 from loaders.mentions import Matcher, unknown_names
-from loaders.pipeline import RecordSource
+from loaders.source import RecordSource
 from loaders.records import Validator
 
 SUFFIXES = (".md", ".markdown", ".txt")

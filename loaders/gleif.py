@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InvalidRecord
-from loaders.pipeline import RecordSource
+from loaders.source import RecordSource
 from loaders.records import Validator
 
 SOURCE_NAME = "gleif"

@@ -13,7 +13,7 @@ from array import array
 
 import numpy
 
-from loaders.records import END, KEY, START
+from loaders.records import Row
 
 
 class NewRecords:
@@ -26,7 +26,7 @@ class NewRecords:
     (the bitmap this replaced sent some 20,000 of a million ties through twenty of them, each
     a statement more for the server to plan, about 0.15 s each).
 
-    Both passes hand it prepared rows (loaders/writer.py: prepared)."""
+    Both passes hand it Rows (loaders/records.py)."""
 
     def __init__(self):
         self._identities = array("q")
@@ -34,12 +34,8 @@ class NewRecords:
         self._input_types: dict = {}
         self._stored_ids: set = set()
 
-    def count_relation(self, item: tuple) -> None:
+    def count_relation(self, item: Row) -> None:
         self._identities.append(_identity(item))
-
-    def absorb(self, other: "NewRecords") -> None:
-        """Take over the relation identities another NewRecords counted (in a worker process)."""
-        self._identities.extend(other._identities)
 
     def know_entities(self, input_types: dict, stored_ids: set) -> None:
         """The input's entities (id -> type) and those of them the database held before the load;
@@ -49,18 +45,17 @@ class NewRecords:
         self._repeated = frozenset(ordered[1:][ordered[1:] == ordered[:-1]].tolist())
         self._identities = array("q")
 
-    def is_new(self, item: tuple) -> bool:
-        is_entity, _, row = item
-        if is_entity:
-            return self._created(row["id"])
+    def is_new(self, item: Row) -> bool:
+        if item.is_entity:
+            return self._created(item.data["id"])
         if self._repeated and _identity(item) in self._repeated:
             return False
-        return self._created(row[START]) or self._created(row[END])
+        return self._created(item.data.start) or self._created(item.data.end)
 
     def _created(self, entity_id: str) -> bool:
         return entity_id in self._input_types and entity_id not in self._stored_ids
 
 
-def _identity(item: tuple) -> int:
-    _, type_name, row = item
-    return hash((type_name, row[START], row[END], row[KEY]))
+def _identity(item: Row) -> int:
+    _, type_name, tie = item
+    return hash((type_name, tie.start, tie.end, tie.key))

@@ -23,7 +23,7 @@ from kb import db, keys
 from kb.errors import InvalidRecord
 from kb.schema import COMPUTED_PROPERTIES, ENTITY_LABEL, schema
 from loaders.new_records import NewRecords
-from loaders.records import END, KEY, PROPS, START
+from loaders.records import Row, Tie
 from loaders.writer import holds_entities
 
 CREATED, MATCHED, AMBIGUOUS, HELD = "created", "matched", "ambiguous", "not written"
@@ -72,12 +72,12 @@ class Reconciled:
 
 
 def reconcile(items, source_name: str, decisions: dict | None = None) -> Reconciled:
-    """Decide the identity of every entity among items (prepared rows, entities before relations)
+    """Decide the identity of every entity among items (Rows, entities before relations)
     and rewrite the relations to the ids decided. decisions: (source, proposed id) -> Decision."""
     decisions = decisions or {}
     entities, relations = [], []
     for item in items:
-        (entities if item[0] else relations).append(item)
+        (entities if item.is_entity else relations).append(item)
     proposed = [(type_name, row) for _, type_name, row in entities if schema().entity(type_name).cited]
     targets = [decision.target for decision in decisions.values() if decision.verdict == SAME_AS]
     stored = _Stored.lookup(proposed, [row["id"] for _, _, row in entities] + targets, source_name)
@@ -104,7 +104,7 @@ def reconcile(items, source_name: str, decisions: dict | None = None) -> Reconci
             addition = _addition(row, stored.props[outcome.id],
                                  f"{source_name}:{row['id']}" if decision and decision.origin else None)
             _merge_into(rows, outcome.id, type_name, addition)
-    written = [(True, type_name, row) for type_name, row in rows.values()]
+    written = [Row(True, type_name, row) for type_name, row in rows.values()]
     new_records = NewRecords()
     for item in _follow(relations, final_ids, source_name, outcomes):
         written.append(item)
@@ -292,19 +292,19 @@ def _follow(relations: list, final_ids: dict, source_name: str, outcomes: list):
     """The relations with their ends at the decided ids, one row per tie (sources joined); those
     touching an ambiguous record are reported instead."""
     merged = {}
-    for is_entity, type_name, row in relations:
-        ends = [final_ids.get(row[START], row[START]), final_ids.get(row[END], row[END])]
+    for _, type_name, tie in relations:
+        ends = [final_ids.get(tie.start, tie.start), final_ids.get(tie.end, tie.end)]
         if None in ends:
-            held = row[START] if ends[0] is None else row[END]
-            outcomes.append(Outcome(HELD, source_name, f"{row[START]} {type_name} {row[END]}",
+            held = tie.start if ends[0] is None else tie.end
+            outcomes.append(Outcome(HELD, source_name, f"{tie.start} {type_name} {tie.end}",
                                     type_name, reason=f"touches the ambiguous record {held}"))
             continue
         if schema().relation(type_name).symmetric:
             ends.sort()
-        identity = (type_name, *ends, row[KEY])
+        identity = (type_name, *ends, tie.key)
         if identity in merged:
-            props = merged[identity][2][PROPS]
-            props["sources"] = list(dict.fromkeys(props["sources"] + row[PROPS]["sources"]))
+            props = merged[identity].data.props
+            props["sources"] = list(dict.fromkeys(props["sources"] + tie.props["sources"]))
         else:
-            merged[identity] = (is_entity, type_name, [ends[0], ends[1], row[KEY], dict(row[PROPS])])
+            merged[identity] = Row(False, type_name, Tie(ends[0], ends[1], tie.key, dict(tie.props)))
     return merged.values()

@@ -7,7 +7,7 @@ import yaml
 
 from kb.errors import InvalidRecord
 from kb.schema import shown
-from loaders.pipeline import RecordSource
+from loaders.source import RecordSource
 from loaders.records import Validator
 from loaders.text import not_utf8
 

@@ -23,8 +23,6 @@ _TAKE_TURN = ("MATCH (token) WHERE elementId(token) = $token "
               "WITH token WHERE token.next_turn = $turn "
               "SET token.next_turn = $turn + 1 "
               "WITH token ")
-# An element id of no node: a batch statement run with it as its token passes no row on.
-_NO_TOKEN = "4:00000000-0000-0000-0000-000000000000:-1"
 _TURN_TAKEN = "MATCH (token) WHERE elementId(token) = $token RETURN token.next_turn = $turn + 1 AS taken"
 
 
@@ -41,12 +39,6 @@ def write_in_turn(tx, statement: str, token: str, turn: int, **params) -> dict |
         raise LoadInterrupted(f"the load's {LOAD_TOKEN_LABEL} node was deleted while the load ran, so its "
                               "batches could no longer be kept in order; run the load again")
     return result if record["taken"] else None
-
-
-def plan(tx, statement: str, rows: list) -> None:
-    """Have the server plan and cache the batch statement as write_in_turn sends it, writing nothing:
-    its token names no node."""
-    tx.run(_TAKE_TURN + statement, token=_NO_TOKEN, turn=0, rows=rows).consume()
 
 
 def create_token() -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from kb.errors import InvalidRecord
-from loaders.pipeline import RecordSource
+from loaders.source import RecordSource
 from loaders.records import Validator
 
 QUERIES = Path(__file__).with_name("wikidata")

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Iterable
 
 from neo4j.exceptions import ConstraintError
 
-from kb import db
+from kb import db, ddl
 from kb.errors import LoadInterrupted
 from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
 from loaders import turns
 from loaders.new_records import NewRecords
-from loaders.records import (END, END_ELEMENT, KEY, PROPS, START, START_ELEMENT, EntityRecord, RelationRecord,
-                             with_search_keys)
+from loaders.records import END, KEY, PROPS, START, Row, Tie, with_search_keys
+
+# A relation row whose ends go by element id is its Tie followed by them.
+START_ELEMENT, END_ELEMENT = len(Tie._fields), len(Tie._fields) + 1
 
 
 def _union(holder: str, had: str, prop: str, given: str) -> str:
@@ -124,11 +127,11 @@ class BatchWriter:
         self._turns = 0
         self._token = turns.create_token()
 
-    def add(self, item: tuple) -> None:
-        """Buffer one prepared row (see prepared) and write its buffer once it is full."""
-        is_entity, type_name, row = item
-        batch = type_name, self.new_records.is_new(item)
-        if is_entity:
+    def add(self, item: Row) -> None:
+        """Buffer one row and write its buffer once it is full."""
+        batch = item.type, self.new_records.is_new(item)
+        row = item.data
+        if item.is_entity:
             buffer = self.entities[batch]
             # Folded here, not at validation: validation runs while the server has nothing to do,
             # so its every second adds to the load's time.
@@ -138,13 +141,12 @@ class BatchWriter:
         else:
             if not self._relations_started:
                 self._start_relations()
-            start, end = self.elements.get(row[START]), self.elements.get(row[END])
+            start, end = self.elements.get(row.start), self.elements.get(row.end)
             by_element = start is not None and end is not None
-            if by_element:
-                row += start, end
             batch = (*batch, by_element)
             buffer = self.relations[batch]
-            buffer.append(row)
+            # A plain tuple: the driver sends no subclass of one (Tie).
+            buffer.append((*row, start, end) if by_element else tuple(row))
             if len(buffer) >= self.batch_size:
                 self._flush_relations(batch)
 
@@ -240,9 +242,13 @@ def _write_in_turn(statement: str, rows: list[dict], token: str, turn: int) -> d
                               "run the load again: it will merge it") from None
 
 
-def prepared(record: EntityRecord | RelationRecord) -> tuple[bool, str, dict]:
-    """(is_entity, type, row): what the writer needs of a checked record, without its origin; an
-    entity's row is its property map, a relation's a list (loaders/records.py: START)."""
-    if isinstance(record, EntityRecord):
-        return True, record.type, record.props
-    return False, record.type, [record.start, record.end, record.key, record.props]
+def write(rows: Iterable[Row], new_records: NewRecords, batch_size: int, first_load: bool, progress) -> Counter:
+    """The incremental mode's write: every row in batches; the rows written per type.
+
+    first_load: the database held no entity, so its search index was dropped (loaders/preparation.py)
+    and is built once the entities are written. progress: a tqdm bar, counting rows written."""
+    built_index = ddl.create_search_index if first_load else (lambda: None)
+    with progress as bar, BatchWriter(batch_size, new_records, bar.update, built_index) as batches:
+        for row in rows:
+            batches.add(row)
+    return batches.written

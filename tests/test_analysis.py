@@ -13,12 +13,13 @@ import yaml
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
+from bench import synthetic
 from kb import analysis, config, db, ddl
 from kb.cli import main
 from kb.errors import AnalysisError
 from kb.schema import schema
 from loaders import csv as csv_loader
-from loaders import pipeline, seed, synthetic
+from loaders import pipeline, seed
 from tests.conftest import SEEDS, seed_counts, wipe
 from tests.test_graph import drawn
 

@@ -11,12 +11,13 @@ import pytest
 import streamlit as st
 from click.testing import CliRunner
 
+from bench import synthetic
 from kb import db, ddl, queries
 from kb.cli import main
 from kb.errors import ReadTimedOut
 from kb.schema import schema
 from loaders import csv as csv_loader
-from loaders import pipeline, synthetic
+from loaders import pipeline
 from tests.conftest import wipe
 from tests.test_app import open_page, texts
 

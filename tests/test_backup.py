@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bench import synthetic
 from kb import backup, config, db, ddl, server
 from kb.export import export
-from loaders import by_path, pipeline, synthetic
+from loaders import by_path, pipeline
 from tests.conftest import seed_counts, wipe
 
 KB = str(Path(sys.executable).with_name("kb"))

@@ -13,8 +13,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from bench import synthetic
 from kb import config, ddl
-from loaders import by_path, pipeline, synthetic
+from loaders import by_path, pipeline
 from tests.conftest import free_port, wipe
 
 KB = str(Path(sys.executable).with_name("kb"))

@@ -12,8 +12,9 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from bench import synthetic
 from kb import config, db, ddl
-from loaders import pipeline, seed, synthetic
+from loaders import pipeline, seed
 from tests.conftest import SEEDS, graph_counts, wipe
 
 APP = str(config.PROJECT_ROOT / "app.py")

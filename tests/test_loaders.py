@@ -8,6 +8,7 @@ from kb import db, ddl
 from kb.errors import InvalidRecord
 from kb.search import search
 from loaders import by_path, pipeline, seed
+from loaders.source import RecordSource
 from tests.conftest import SEEDS, graph_counts, seed_counts, seed_totals
 
 
@@ -188,7 +189,7 @@ def test_input_is_read_once_and_written_from_what_was_checked(seeded_db, tmp_pat
         return read
 
     base_nodes, base_relations = graph_counts()
-    pipeline.load(pipeline.RecordSource(counted(source.entities), counted(source.relations)), show_progress=False)
+    pipeline.load(RecordSource(counted(source.entities), counted(source.relations)), show_progress=False)
     assert calls == ["entities", "relations"]
     assert graph_counts() == (base_nodes + 3, base_relations + 1)
 
@@ -268,58 +269,3 @@ def test_a_load_into_a_database_with_entities_keeps_its_search_index(seeded_db, 
     load(tmp_path)
     assert search_index() == before
     assert search("Xantum")[0].id == "city-x"
-
-
-PARALLEL_NODES = """
-id:ID,:LABEL,name,sources:string[],title,kind
-src-p,Source,Parallel source,,Parallel source,dataset
-city-p,City,Pforzheim,src-p,,
-org-p,Organization,P Alliance,src-p,,
-org-q,Organization,Q Alliance,src-p,,
-"""
-HEADER = ":START_ID,:END_ID,:TYPE,sources:string[],note\n"
-
-
-@pytest.fixture
-def in_parallel(monkeypatch):
-    """Later relation files go to a worker process even when small; counts the workers started."""
-    started = []
-    forked = pipeline.worker.forked
-
-    def counted(work, *quiet):
-        started.append(work)
-        return forked(work, *quiet)
-
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(pipeline.worker, "forked", counted)
-    return started
-
-
-def parallel_files(folder: Path, first: str, second: str) -> Path:
-    write(folder, "nodes.csv", PARALLEL_NODES)
-    write(folder, "relationships_1.csv", HEADER + first)
-    write(folder, "relationships_2.csv", HEADER + second)
-    return folder
-
-
-def test_later_files_checked_by_a_worker_load_as_if_checked_here(empty_db, tmp_path, in_parallel):
-    load(parallel_files(tmp_path, "city-p,org-p,MEMBER_OF,src-p,first\n",
-                        "city-p,org-q,MEMBER_OF,src-p,other\ncity-p,org-p,MEMBER_OF,src-p,last\n"))
-    assert len(in_parallel) == 1
-    assert graph_counts() == (4, 2)
-    notes = db.read("MATCH (:City)-[r:MEMBER_OF]->(o) RETURN o.id AS org, r.note AS note ORDER BY org")
-    assert [(r["org"], r["note"]) for r in notes] == [("org-p", "last"), ("org-q", "other")]
-
-
-@pytest.mark.parametrize("second, line, message", [
-    ("city-p,org-p,MEMBER_OF,src-p,x\ncity-p,org-gone,MEMBER_OF,src-p,x\n", "line 3", "exists neither"),
-    ("city-p,org-p,MEMBER_OF,src-ghost,x\n", "line 2", "src-ghost"),
-    ("org-p,city-p,MEMBER_OF,src-p,x\n", "line 2", "MEMBER_OF may not"),
-])
-def test_a_problem_a_worker_finds_is_refused_whole(empty_db, tmp_path, in_parallel, second, line, message):
-    with pytest.raises(InvalidRecord) as refused:
-        load(parallel_files(tmp_path, "city-p,org-p,MEMBER_OF,src-p,first\n", second))
-    assert len(in_parallel) == 1
-    problem = str(refused.value)
-    assert f"relationships_2.csv {line}" in problem and message in problem, problem
-    assert graph_counts() == (0, 0)

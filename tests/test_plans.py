@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from bench import synthetic
 from kb import db, queries, search
 from kb.ddl import SEARCH_INDEX
 from loaders import csv as csv_loader
-from loaders import pipeline, synthetic
+from loaders import pipeline
 
 SCANS = ("AllNodesScan", "NodeByLabelScan", "NodeIndexScan", "DirectedAllRelationshipsScan",
          "UndirectedAllRelationshipsScan")

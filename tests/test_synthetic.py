@@ -7,10 +7,11 @@ from collections import Counter
 
 import pytest
 
+from bench import synthetic
 from kb import db
 from kb.schema import schema
 from loaders import csv as csv_loader
-from loaders import pipeline, synthetic
+from loaders import pipeline
 from tests.conftest import graph_counts
 
 ENTITIES, RELATIONS = 400, 1500

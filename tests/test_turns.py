@@ -9,6 +9,7 @@ from kb import db
 from kb.errors import LoadInterrupted
 from loaders import turns, writer
 from loaders.new_records import NewRecords
+from loaders.records import Row
 
 STATEMENT = writer.entity_statement("City")
 
@@ -56,7 +57,7 @@ def test_a_load_leaves_no_token(empty_db):
     writer_ = writer.BatchWriter(batch_size=2, new_records=NewRecords())
     with writer_:
         for index in range(5):
-            writer_.add((True, "City", {"id": f"city-{index}", "name": f"City {index}"}))
+            writer_.add(Row(True, "City", {"id": f"city-{index}", "name": f"City {index}"}))
     assert writer_.written == {"City": 5}
     assert db.read("MATCH (n) WHERE NOT n:Entity RETURN count(n) AS c")[0]["c"] == 0
 

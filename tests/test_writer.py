@@ -5,14 +5,15 @@ from kb import db
 from kb.errors import LoadInterrupted
 from loaders import writer
 from loaders.new_records import NewRecords
+from loaders.records import Row, Tie
 from loaders.writer import BatchWriter
 
-CITY = (True, "City", {"id": "city-w", "name": "Wuxi"})
-ALLIANCE = (True, "Organization", {"id": "org-w", "name": "W Alliance"})
+CITY = Row(True, "City", {"id": "city-w", "name": "Wuxi"})
+ALLIANCE = Row(True, "Organization", {"id": "org-w", "name": "W Alliance"})
 
 
 def member_of(start="city-w", end="org-w"):
-    return False, "MEMBER_OF", [start, end, None, {"note": "written"}]
+    return Row(False, "MEMBER_OF", Tie(start, end, None, {"note": "written"}))
 
 
 def members() -> list[tuple[str, str]]:
