@@ -36,6 +36,9 @@ SETTINGS = [
             "Folder of the local Neo4j server: data, logs, pid file and generated password."),
     Setting("port", "KB_NEO4J_PORT", 7687, int,
             "Bolt port of the local Neo4j server (listens on 127.0.0.1 only)."),
+    Setting("http_port", "KB_NEO4J_HTTP_PORT", 7474, int,
+            "HTTP port of the local Neo4j server, which serves Neo4j Browser at /browser/ "
+            "(listens on 127.0.0.1 only)."),
     Setting("heap", "KB_NEO4J_HEAP", "1g", str,
             "Java heap of the local Neo4j server (e.g. 512m, 2g)."),
     Setting("pagecache", "KB_NEO4J_PAGECACHE", "512m", str,

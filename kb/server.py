@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -30,8 +31,14 @@ class Status:
 
     def describe(self) -> str:
         if not self.running:
-            return f"not running ({self.uri}){': ' + self.detail if self.detail else ''}"
-        return f"running: Neo4j {self.version or '?'} Community at {self.uri}, pid {self.pid}, data in {data_dir()}"
+            return f"not running ({self.uri}, {browser_url()}){': ' + self.detail if self.detail else ''}"
+        return (f"running: Neo4j {self.version or '?'} Community at {self.uri}, Neo4j Browser at {browser_url()}, "
+                f"pid {self.pid}, data in {data_dir()}")
+
+
+def browser_url() -> str:
+    """Where Neo4j Browser of the local server opens (served by its HTTP connector)."""
+    return f"http://localhost:{config.setting('http_port')}/browser/"
 
 
 def pid_file() -> Path:
@@ -138,6 +145,7 @@ def start(echo=print, command: list[str] | None = None) -> Status:
     password = config.password(conn)
     if len(password) < 8:
         raise ServerError("NEO4J_PASSWORD must have at least 8 characters for the local Neo4j server.")
+    _require_free_ports()
     data_dir().mkdir(parents=True, exist_ok=True)
     import_dir().mkdir(parents=True, exist_ok=True)
     log_offset = log_file().stat().st_size if log_file().exists() else 0
@@ -153,10 +161,28 @@ def start(echo=print, command: list[str] | None = None) -> Status:
         raise
 
 
+def _require_free_ports() -> None:
+    """Refuse to start when another program listens on the Bolt or HTTP port (another Neo4j on 7474
+    and 7687, say): Neo4j would only fail later, deep in its log."""
+    for setting in config.SETTINGS:
+        if setting.name not in ("port", "http_port"):
+            continue
+        port = config.setting(setting.name)
+        with socket.socket() as probe:
+            # As the server's own sockets do: a port whose last connection is still closing is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise ServerError(f"Port {port} on 127.0.0.1 is in use by another program: "
+                                  f"set {setting.env} to a free port.") from None
+
+
 def _command() -> list[str]:
     classpath = f"{SERVER_DIR / 'target' / 'classes'}:{SERVER_DIR / 'target' / 'lib'}/*"
     return ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
-            "--home", str(data_dir()), "--port", str(config.setting("port")), "--import", str(import_dir()),
+            "--home", str(data_dir()), "--port", str(config.setting("port")),
+            "--http-port", str(config.setting("http_port")), "--import", str(import_dir()),
             "--pagecache", config.setting("pagecache"), "--transaction-max", config.setting("transaction_max"),
             "--transaction-total-max", config.setting("transaction_total_max")]
 

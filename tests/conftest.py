@@ -32,6 +32,7 @@ def neo4j_server():
     home = Path(tempfile.mkdtemp(prefix="kb-test-"))
     os.environ["KB_HOME"] = str(home)
     os.environ["KB_NEO4J_PORT"] = str(free_port())
+    os.environ["KB_NEO4J_HTTP_PORT"] = str(free_port())
     os.environ.pop("NEO4J_PASSWORD", None)
     db.close()
     server.start(echo=lambda message: None)

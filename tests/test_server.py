@@ -1,6 +1,7 @@
 """The project's local Neo4j server: status, secrets, stale pid files, start-up failures, import folder,
 transaction memory limits."""
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ def test_status_reports_version_and_place(neo4j_server):
     status = server.status()
     assert status.running and status.version.startswith("5.26")
     assert "running: Neo4j 5.26" in status.describe() and neo4j_server.uri in status.describe()
+    browser = f"http://localhost:{os.environ['KB_NEO4J_HTTP_PORT']}/browser/"
+    assert server.browser_url() == browser and browser in status.describe()
 
 
 def test_password_is_kept_private_and_never_shown(neo4j_server):
@@ -34,6 +37,7 @@ def other_home(tmp_path, monkeypatch):
     """A second, unused local-server folder on a free port."""
     monkeypatch.setenv("KB_HOME", str(tmp_path))
     monkeypatch.setenv("KB_NEO4J_PORT", str(free_port()))
+    monkeypatch.setenv("KB_NEO4J_HTTP_PORT", str(free_port()))
     return tmp_path
 
 
@@ -50,6 +54,16 @@ def test_failed_start_shows_the_server_log(other_home, monkeypatch):
     with pytest.raises(ServerError, match="exited during start-up") as failed:
         server.start(echo=lambda message: None)
     assert "Last lines of" in str(failed.value) and "Xmx" in str(failed.value)
+    assert not server.pid_file().exists()
+
+
+def test_a_port_in_use_is_refused_before_start(other_home, monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("KB_NEO4J_HTTP_PORT", str(taken.getsockname()[1]))
+        with pytest.raises(ServerError, match=f"Port {taken.getsockname()[1]} .* set KB_NEO4J_HTTP_PORT"):
+            server.start(echo=lambda message: None)
     assert not server.pid_file().exists()
 
 

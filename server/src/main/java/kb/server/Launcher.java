@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.HttpConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
@@ -18,16 +19,44 @@ import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.graphdb.TransactionTerminatedException;
 import org.neo4j.graphdb.TransientFailureException;
 import org.neo4j.io.ByteUnit;
+import org.neo4j.server.configuration.ServerSettings;
 
 /**
- * Runs Neo4j Community embedded with its Bolt connector on loopback and authentication on.
+ * Runs Neo4j Community with its Bolt and HTTP connectors on loopback and authentication on; the
+ * HTTP connector serves Neo4j Browser at /browser/.
  *
- * Arguments: --home DIR --port N --import DIR --transaction-max SIZE --transaction-total-max SIZE
- * [--pagecache SIZE]. LOAD CSV reads file URLs inside the import folder only. The
- * password of the user neo4j is read from the first line of standard input, so it never appears
- * on a command line.
+ * Arguments: --home DIR --port N --http-port N --import DIR --transaction-max SIZE
+ * --transaction-total-max SIZE [--pagecache SIZE]. LOAD CSV reads file URLs inside the import
+ * folder only. The password of the user neo4j is read from the first line of standard input, so it
+ * never appears on a command line.
+ *
+ * Why the embedded builder and not the server's own bootstrapper (CommunityBootstrapper): both build
+ * the same database management service, and the builder starts the same web server (with its
+ * Browser module) as soon as the HTTP connector is enabled and the server's classes are on the class
+ * path. The builder keeps every setting typed in this file, needs no neo4j.conf or log4j files in
+ * the data folder, and leaves the process ours: it sets the password and prints the ready line that
+ * kb/server.py waits for, which the bootstrapper's main loop would not.
  */
 public final class Launcher {
+
+    /**
+     * The Content-Security-Policy header of the pages the HTTP connector serves (Neo4j Browser). Neo4j's
+     * own default lets the Browser load web fonts, scripts and images from other hosts and connect to
+     * any host; this one keeps everything on this machine: the page's own files, and connections to
+     * loopback only (the Bolt port over WebSocket, HTTP discovery). The Browser still asks for a
+     * web-font stylesheet and sends performance traces to an error-tracking service whatever its
+     * telemetry setting; Chromium refuses both under this policy and the Browser works without them.
+     */
+    private static final String BROWSER_CONTENT_POLICY = String.join("; ",
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self' ws://127.0.0.1:* ws://localhost:* http://127.0.0.1:* http://localhost:*",
+            "base-uri 'none'",
+            "object-src 'none'",
+            "frame-ancestors 'none'");
 
     private Launcher() {}
 
@@ -35,6 +64,7 @@ public final class Launcher {
         Map<String, String> options = parseOptions(args);
         Path home = Path.of(require(options, "home")).toAbsolutePath();
         int port = Integer.parseInt(require(options, "port"));
+        int httpPort = Integer.parseInt(require(options, "http-port"));
         Path imports = Path.of(require(options, "import")).toAbsolutePath();
         String pagecache = options.getOrDefault("pagecache", "512m");
         String password = readPassword();
@@ -43,6 +73,13 @@ public final class Launcher {
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(HttpConnector.enabled, true)
+                .setConfig(HttpConnector.listen_address, new SocketAddress("127.0.0.1", httpPort))
+                .setConfig(HttpConnector.advertised_address, new SocketAddress("127.0.0.1", httpPort))
+                // Neo4j Browser reads this through dbms.clientConfig(): with it off, the Browser sends
+                // no usage statistics or crash reports to its maker's services.
+                .setConfig(ServerSettings.allow_telemetry, false)
+                .setConfig(ServerSettings.http_static_content_security_policy, BROWSER_CONTENT_POLICY)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.parse(pagecache))
                 // Without a root, file:/// URLs in LOAD CSV name any path on the machine.
@@ -60,7 +97,7 @@ public final class Launcher {
             stopped.countDown();
         }));
         setPassword(dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME), password);
-        System.out.println("kb-neo4j ready on bolt://127.0.0.1:" + port);
+        System.out.println("kb-neo4j ready on bolt://127.0.0.1:" + port + " and http://127.0.0.1:" + httpPort);
         System.out.flush();
         stopped.await();
     }
