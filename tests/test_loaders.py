@@ -7,7 +7,7 @@ import pytest
 from kb import db, ddl
 from kb.errors import InvalidRecord
 from kb.search import search
-from loaders import by_path, pipeline, seed
+from loaders import by_path, pipeline
 from loaders.source import RecordSource
 from tests.conftest import SEEDS, graph_counts, seed_counts, seed_totals
 
