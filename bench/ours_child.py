@@ -1,6 +1,7 @@
 """Our loader on one folder of CSV files, in its own process so that its peak memory is its own.
 
-Usage: python -m bench.ours_child FOLDER RESULT.json   (KB_HOME and KB_NEO4J_PORT name the server)
+Usage: python -m bench.ours_child FOLDER RESULT.json MODE   (KB_HOME and KB_NEO4J_PORT name the server;
+MODE: incremental or bulk, see loaders/bulk.py)
 """
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(folder: str, result_path: str) -> None:
+def main(folder: str, result_path: str, mode: str) -> None:
     started = time.monotonic()
     from loaders import csv as csv_loader, pipeline
 
-    report = pipeline.load(csv_loader.reader([folder]), show_progress=False)
+    report = pipeline.load(csv_loader.reader([folder]), show_progress=False, mode=mode)
     Path(result_path).write_text(json.dumps({
         "entities": report.entities, "relations": report.relations,
         "written": sum(report.written.values()), "loader_seconds": report.seconds,
@@ -34,4 +35,4 @@ def main(folder: str, result_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

@@ -61,6 +61,10 @@ class LoadInterrupted(KBError):
     """A load lost the order of its batches (its LoadInProgress node went away) and stopped."""
 
 
+class BulkLoadError(KBError):
+    """A bulk load was refused, or its offline import failed (the database is then left empty)."""
+
+
 class SearchUnavailable(KBError):
     """The full-text search index is missing (a first load builds it when it has written)."""
 
