@@ -43,8 +43,12 @@ def year_control(key: str) -> AsOf:
                          key=f"{key}-hide-undated", disabled=not as_of,
                          help="Ties without a `since` cannot be placed in time; shown dashed, or left out.")
     if not as_of:
-        st.query_params.pop(YEAR_PARAM, None)
-        st.query_params.pop(UNDATED_PARAM, None)
+        # Only what this control wrote: a page switch keeps the URL's parameters, and on Cypher `year`
+        # and `undated` may be a saved query's own (`?q=...&year=null`).
+        if year is not None:
+            st.query_params.pop(YEAR_PARAM, None)
+        if st.query_params.get(UNDATED_PARAM) == HIDE:
+            st.query_params.pop(UNDATED_PARAM, None)
         return AsOf(None, True)
     st.query_params[YEAR_PARAM] = str(int(chosen))
     if hide:
