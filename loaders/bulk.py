@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 from kb import config, db, server, tools
 from kb.errors import BulkLoadError, ServerError
 from kb.schema import ENTITY_LABEL, schema
-from loaders.records import END, KEY, PROPS, START, with_search_keys
+from loaders.records import END, KEY, PROPS, START, merged, with_search_keys
 
 MODES = ("auto", "bulk", "incremental")
 # Below this many records, stopping and starting the server costs more than the import saves, so
@@ -108,21 +108,10 @@ def _write_rows(items: Iterable[tuple], is_new: Callable[[tuple], bool], files: 
             files.relation(type_name, row[START], row[END], row[PROPS])
         else:
             identity = (type_name, row[START], row[END], row[KEY])
-            repeated[identity] = _merged(repeated.get(identity), row[PROPS])
+            repeated[identity] = merged(repeated.get(identity), row[PROPS])
     for (type_name, start, end, _), props in repeated.items():
         files.relation(type_name, start, end, props)
     return written
-
-
-def _merged(had: dict | None, given: dict) -> dict:
-    """A tie's properties after a second statement of it, as the incremental MERGE leaves them:
-    the given values replace the stored ones, except sources, which gain the new ones in order."""
-    if had is None:
-        return dict(given)
-    merged = {**had, **given}
-    if "sources" in had:
-        merged["sources"] = had["sources"] + [s for s in given.get("sources", ()) if s not in had["sources"]]
-    return merged
 
 
 def _cell(value) -> str:

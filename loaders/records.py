@@ -59,6 +59,17 @@ class Row(NamedTuple):
         return cls(False, record.type, Tie(record.start, record.end, record.key, record.props))
 
 
+def merged(had: dict | None, given: dict) -> dict:
+    """A tie's properties after a second statement of it, as the writer's MERGE leaves them: the given
+    values replace the earlier ones, except the sources, which gain the new ones in order."""
+    if had is None:
+        return dict(given)
+    result = {**had, **given}
+    if had.get("sources") is not None:
+        result["sources"] = had["sources"] + [s for s in given.get("sources") or () if s not in had["sources"]]
+    return result
+
+
 def with_search_keys(props: dict) -> dict:
     """The entity's properties plus its computed search keys."""
     found = keys.keys_for(props.get("name", ""), *props.get("aliases", []))

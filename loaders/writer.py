@@ -12,7 +12,7 @@ from kb.errors import LoadInterrupted
 from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
 from loaders import turns
 from loaders.new_records import NewRecords
-from loaders.records import END, KEY, PROPS, START, Row, Tie, with_search_keys
+from loaders.records import END, KEY, PROPS, START, Row, Tie, merged, with_search_keys
 
 # A relation row whose ends go by element id is its Tie followed by them.
 START_ELEMENT, END_ELEMENT = len(Tie._fields), len(Tie._fields) + 1
@@ -92,7 +92,12 @@ class Batch(list):
     The driver formats the parameters of every statement it sends for its debug log, whether
     that log is on or not: repr of all the rows, about 4 s of CPU per million relations that the
     server would otherwise have."""
-    __slots__ = ()
+    # places: tie identity -> index of its row, in a relation batch that merges (BatchWriter._folded).
+    __slots__ = ("places",)
+
+    def __init__(self, rows=()):
+        super().__init__(rows)
+        self.places = {}
 
     def __repr__(self) -> str:
         return f"<{len(self)} rows>"
@@ -146,9 +151,29 @@ class BatchWriter:
             batch = (*batch, by_element)
             buffer = self.relations[batch]
             # A plain tuple: the driver sends no subclass of one (Tie).
-            buffer.append((*row, start, end) if by_element else tuple(row))
+            if not self._folded(batch, buffer, (*row, start, end) if by_element else tuple(row)):
+                return
             if len(buffer) >= self.batch_size:
                 self._flush_relations(batch)
+
+    @staticmethod
+    def _folded(batch: tuple, buffer: "Batch", row: tuple) -> bool:
+        """Add a relation row to buffer, or fold it into the row of the same tie already there (only
+        in a batch that merges: a created one holds no repeat). Returns whether the buffer grew.
+
+        Two rows of one tie in a batch would both be MERGEd before either is SET (the plan matches
+        every row first), and the first one's sources would be lost. (Validation refuses an entity
+        given twice, so entity batches hold no repeats.)"""
+        creates, identity = batch[1], (row[START], row[END], row[KEY])
+        if creates or identity not in buffer.places:
+            if not creates:
+                buffer.places[identity] = len(buffer)
+            buffer.append(row)
+            return True
+        place = buffer.places[identity]
+        had = buffer[place]
+        buffer[place] = (*had[:PROPS], merged(had[PROPS], row[PROPS]), *row[PROPS + 1:])
+        return False
 
     def _start_relations(self) -> None:
         for entity_batch in list(self.entities):

@@ -85,6 +85,13 @@ def test_a_tie_given_twice_in_a_fresh_load_is_stored_once_with_the_later_values(
     assert db.read("MATCH ()-[r:MEMBER_OF]->() RETURN r.note AS note")[0]["note"] == "second"
 
 
+def test_a_tie_given_twice_in_one_load_by_two_sources_cites_both(empty_db, tmp_path):
+    (tmp_path / "sources.csv").write_text("id:ID,:LABEL,name,title,kind\nsrc-u,Source,Other,Other,news\n")
+    load(write_files(tmp_path, "city-t,org-t,MEMBER_OF,src-t,first\ncity-t,org-t,MEMBER_OF,src-u,second\n"))
+    stored = db.read("MATCH ()-[r:MEMBER_OF]->() RETURN r.sources AS sources, r.note AS note")
+    assert [(sorted(r["sources"]), r["note"]) for r in stored] == [(["src-t", "src-u"], "second")]
+
+
 def test_ties_a_fresh_load_created_are_merged_when_loaded_again(empty_db, tmp_path):
     write_files(tmp_path, "city-t,org-t,MEMBER_OF,src-t,first\n")
     load(tmp_path)
