@@ -223,6 +223,15 @@ class Path:
     edges: list   # Edge between consecutive nodes
 
 
+def shortest_paths_query(max_hops: int, as_of_year: bool) -> str:
+    """SHORTEST_PATHS_QUERY for paths of at most max_hops (an int checked by the caller: variable-length
+    bounds cannot be parameters in Cypher). The year's condition holds for every tie of a path, so Neo4j
+    checks it during its breadth-first search; without a year it is left out, not to change the plan
+    of the plain search."""
+    when = f"WHERE all(t IN relationships(p) WHERE {in_force('t')}) " if as_of_year else ""
+    return SHORTEST_PATHS_QUERY % (int(max_hops), when)
+
+
 def shortest_paths(start_id: str, end_id: str, max_hops: int = MAX_PATH_HOPS, cap: int = 10,
                    year: int | None = None, undated: bool = True) -> list[Path]:
     """All shortest paths (up to cap) between two entities, at most max_hops long; with a year, only
@@ -234,11 +243,7 @@ def shortest_paths(start_id: str, end_id: str, max_hops: int = MAX_PATH_HOPS, ca
             raise NotFound(f"No entity has the id {entity_id!r}.")
     if start_id == end_id:
         return []
-    # max_hops is an int checked above: variable-length bounds cannot be parameters in Cypher. The year's
-    # condition holds for every tie of a path, so Neo4j checks it during its breadth-first search; without
-    # a year it is left out, not to change the plan of the plain search.
-    when = f"WHERE all(t IN relationships(p) WHERE {in_force('t')}) " if year is not None else ""
-    records = db.read(SHORTEST_PATHS_QUERY % (int(max_hops), when), start=start_id, end=end_id, limit=cap,
+    records = db.read(shortest_paths_query(max_hops, year is not None), start=start_id, end=end_id, limit=cap,
                       year=year, undated=undated)
     paths = []
     for r in records:

@@ -13,20 +13,24 @@ SCANS = ("AllNodesScan", "NodeByLabelScan", "NodeIndexScan", "DirectedAllRelatio
          "UndirectedAllRelationshipsScan")
 SEEKS = ("NodeUniqueIndexSeek", "NodeIndexSeek", "MultiNodeIndexSeek", "ProcedureCall")
 
+ANY_YEAR = {"year": None, "undated": True}
+AS_OF_2015 = {"year": 2015, "undated": False}
 PLANNED = [
     ("search", search.SEARCH_QUERY, {"index": SEARCH_INDEX, "lucene": "foshan^4", "limit": 50}),
     ("entity lookup", queries.ENTITY_QUERY, {"id": "city-foshan"}),
     ("entity relations", queries.ENTITY_RELATIONS_QUERY, {"id": "city-foshan", "limit": 1001}),
     ("neighbours", queries.NEIGHBOURS_QUERY,
-     {"frontier": ["city-foshan"], "entity_types": None, "relation_types": None, "limit": 650}),
+     {"frontier": ["city-foshan"], "entity_types": None, "relation_types": None, "limit": 650, **ANY_YEAR}),
     ("neighbours, filtered", queries.NEIGHBOURS_QUERY,
      {"frontier": ["city-foshan"], "entity_types": ["Company"], "relation_types": ["HEADQUARTERED_IN"],
-      "limit": 650}),
+      "limit": 650, **AS_OF_2015}),
     ("edges among", queries.EDGES_AMONG_QUERY,
      {"ring": ["firm-midea"], "ids": ["city-foshan", "firm-midea"], "relation_types": None, "max_degree": 1000,
-      "limit": 40}),
-    ("shortest paths", queries.SHORTEST_PATHS_QUERY % queries.MAX_PATH_HOPS,
-     {"start": "city-foshan", "end": "firm-midea", "limit": 10}),
+      "limit": 40, **AS_OF_2015}),
+    ("shortest paths", queries.shortest_paths_query(queries.MAX_PATH_HOPS, as_of_year=False),
+     {"start": "city-foshan", "end": "firm-midea", "limit": 10, **ANY_YEAR}),
+    ("shortest paths as of a year", queries.shortest_paths_query(queries.MAX_PATH_HOPS, as_of_year=True),
+     {"start": "city-foshan", "end": "firm-midea", "limit": 10, **AS_OF_2015}),
 ]
 
 
