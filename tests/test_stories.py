@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from kb import config, stories
 from kb.cli import main
 from kb.errors import StoryError
-from tests.test_app import APP, TIMEOUT, fresh_cache  # noqa: F401 (an autouse fixture)
+from tests.test_app import APP, TIMEOUT, fresh_cache, open_page  # noqa: F401 (an autouse fixture)
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, app_url, browser_page  # noqa: F401
 
 SHIPPED = config.PROJECT_ROOT / "stories"
@@ -224,12 +224,7 @@ def test_the_exported_story_plays_offline_from_disk(seeded_readonly, tmp_path):
 
 def add_step_on(page: str, query_params: dict, kind: str, story: str, title: str) -> AppTest:
     """Open the page with the link's parameters and fill in "Add this view to a story"."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update(query_params)
-    at.run()
-    if page != "explore":
-        at.switch_page(f"app_pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page(page, **query_params)
     at.text_input(key=f"add-to-story-{kind}-name").input(story)
     at.text_input(key=f"add-to-story-{kind}-title").input(title)
     at.text_input(key=f"add-to-story-{kind}-note").input(f"About {title}.")

@@ -11,18 +11,16 @@ from collections import Counter, deque
 
 import pyarrow
 import pytest
-import streamlit as st
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from kb import config, queries
+from kb import queries
 from kb.cli import main
 from kb.schema import schema
 from tests.conftest import _seed_documents, seed_entities
+from tests.test_app import fresh_cache, open_page  # noqa: F401 (fresh_cache: an autouse fixture)
 from tests.test_graph import drawn
 
-APP = str(config.PROJECT_ROOT / "app.py")
-TIMEOUT = 90
 FOSHAN = "city-foshan"
 EARLY, LATE = 2015, 2019
 
@@ -69,23 +67,6 @@ def expected_neighbourhood(centre: str, when: int | None, undated: bool = True) 
 def dated(keys: set[tuple]) -> set[tuple]:
     by_key = {key(t): t for t in seed_ties()}
     return {k for k in keys if year(by_key[k].get("since")) is not None}
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
-def open_page(page: str, **query_params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update(query_params)
-    at.run()
-    if page != "explore":
-        at.switch_page(f"app_pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def drawn_edges(at: AppTest) -> list[dict]:
