@@ -161,6 +161,10 @@ def start(echo=print, command: list[str] | None = None) -> Status:
         raise
 
 
+# A server killed a moment ago (restart) leaves its ports to the kernel for a few seconds more.
+PORT_RELEASE_SECONDS = 15
+
+
 def _require_free_ports() -> None:
     """Refuse to start when another program listens on the Bolt or HTTP port (another Neo4j on 7474
     and 7687, say): Neo4j would only fail later, deep in its log."""
@@ -168,14 +172,23 @@ def _require_free_ports() -> None:
         if setting.name not in ("port", "http_port"):
             continue
         port = config.setting(setting.name)
-        with socket.socket() as probe:
-            # As the server's own sockets do: a port whose last connection is still closing is free.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
+        deadline = time.monotonic() + PORT_RELEASE_SECONDS
+        while not _is_free(port):
+            if time.monotonic() > deadline:
                 raise ServerError(f"Port {port} on 127.0.0.1 is in use by another program: "
-                                  f"set {setting.env} to a free port.") from None
+                                  f"set {setting.env} to a free port.")
+            time.sleep(0.2)
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        # As the server's own sockets do: a port whose last connection is still closing is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _command() -> list[str]:
