@@ -76,23 +76,26 @@ def _wait_for(health_url: str, process: subprocess.Popen, seconds: float = 60) -
     raise AssertionError(f"streamlit did not answer at {health_url} within {seconds} s")
 
 
-@pytest.fixture
-def browser_page():
-    """A Chromium page whose requests to any non-loopback host are aborted; yields (page, blocked)."""
-    blocked = []
-
-    def only_loopback(route):
+def only_loopback(blocked: list):
+    """A route handler that aborts every request to a host other than loopback and lists it in blocked."""
+    def route_request(route):
         parts = urlsplit(route.request.url)
         if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK:
             blocked.append(route.request.url)
             route.abort()
         else:
             route.continue_()
+    return route_request
 
+
+@pytest.fixture
+def browser_page():
+    """A Chromium page whose requests to any non-loopback host are aborted; yields (page, blocked)."""
+    blocked = []
     with playwright_api.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1100})
-        context.route("**/*", only_loopback)
+        context.route("**/*", only_loopback(blocked))
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
         yield page, blocked

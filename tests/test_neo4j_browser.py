@@ -14,7 +14,7 @@ from playwright import sync_api as playwright_api
 
 from kb import config, server
 from tests.conftest import seed_totals
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, shot
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, only_loopback, shot
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="needs the project's local server")]
@@ -72,14 +72,6 @@ def chromium_page():
     page's Content-Security-Policy refused before any request left: yields (page, blocked, refused)."""
     blocked, refused = [], []
 
-    def only_loopback(route):
-        parts = urlsplit(route.request.url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK:
-            blocked.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
     def policy_refusals(message):
         if "Content Security Policy" in message.text:
             refused.append(message.text)
@@ -87,7 +79,7 @@ def chromium_page():
     with playwright_api.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.route("**/*", only_loopback)
+        context.route("**/*", only_loopback(blocked))
         page = context.new_page()
         page.on("console", policy_refusals)
         page.set_default_timeout(WAIT_MS)
