@@ -313,7 +313,7 @@ def report(payload: dict) -> str:
             note = (f"import {r['import_seconds']} s; server stop {r['server_stop_seconds']} s and start "
                     f"{r['server_start_seconds']} s left out (with them {r['wall_seconds']} s)")
         if path == "ours":
-            note = f"peak RSS {r['peak_rss_mb']} MB (worker {r.get('worker_peak_rss_mb')} MB); validation included"
+            note = f"peak RSS {r['peak_rss_mb']} MB; validation included"
         if "runs_seconds" in r:
             runs = f"median of {len(r['runs_seconds'])} runs: {', '.join(map(str, r['runs_seconds']))} s"
             note = "; ".join(filter(None, [runs, note]))
@@ -331,15 +331,12 @@ def report(payload: dict) -> str:
 
 def memory_payload(payload: dict) -> dict:
     ours = payload["paths"].get("ours", {})
-    return {"peak_rss_mb": ours.get("peak_rss_mb"), "worker_peak_rss_mb": ours.get("worker_peak_rss_mb"),
-            "entities": ours.get("entities"), "relations": ours.get("relations")}
+    return {"peak_rss_mb": ours.get("peak_rss_mb"), "entities": ours.get("entities"), "relations": ours.get("relations")}
 
 
 def memory_report(memory: dict) -> str:
     return harness.table("Memory", ["what", "peak RSS MB"],
-                         [["our loader process (VmHWM), whole load", memory["peak_rss_mb"]],
-                          ["its validation worker process (forked, during validation only)",
-                           memory["worker_peak_rss_mb"]]])
+                         [["our loader process (VmHWM), whole load", memory["peak_rss_mb"]]])
 
 
 def main() -> int:

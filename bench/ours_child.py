@@ -29,8 +29,6 @@ def main(folder: str, result_path: str, mode: str) -> None:
         "entities": report.entities, "relations": report.relations,
         "written": sum(report.written.values()), "loader_seconds": report.seconds,
         "process_seconds": time.monotonic() - started, "peak_rss_mb": round(peak_rss_mb(), 1),
-        # The validation worker the loader forks for a large input (0 if none); Linux counts KB.
-        "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }))
 
 
