@@ -42,7 +42,7 @@ COMMUNITY_COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#ed
 OTHER_COMMUNITY = "#d9d9d9"
 SIZE_RANGE = (10, 46)
 
-# The chosen types, and a tie in force in $year as Explore and Paths read it (kb.queries.in_force).
+# The chosen types, and a tie in force in $year as Explore and Paths read it (kb.in_force).
 TIE_FILTER = (
     "($relation_types IS NULL OR type(r) IN $relation_types) "
     "AND ($entity_types IS NULL OR (any(l IN labels(a) WHERE l IN $entity_types) "

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from kb import config, db
 from kb.errors import KBError
+from kb.in_force import in_force
 from kb.schema import ENTITY_LABEL, schema
 from kb.subgraph import Edge, Node, Subgraph
 
@@ -22,18 +23,6 @@ ENTITY_RELATIONS_QUERY = (
     f"properties(m) AS mprops, {TYPE_OF % 'm'} AS mtype"
 )
 DEGREE_QUERY = f"MATCH (n:{ENTITY_LABEL} {{id: $id}}) RETURN COUNT {{ (n)--() }} AS degree"
-
-
-
-def in_force(tie: str) -> str:
-    """Cypher condition on the relationship variable tie: in force in $year, i.e. begun that year or
-    before (`since`) and not ended before it (`until`); compared on the year, as dates are written year
-    first. An undated tie (no `since`) passes when $undated is true; its `until` still rules it out.
-    With $year null every tie passes."""
-    return (f"($year IS NULL OR (({tie}.since IS NOT NULL OR $undated) "
-            f"AND coalesce(toInteger(left({tie}.since, 4)) <= $year, true) "
-            f"AND coalesce(toInteger(left({tie}.until, 4)) >= $year, true)))")
-
 
 IN_FORCE = in_force("r")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kb.queries import in_force
+from kb.in_force import in_force
 
 # What a saved query that takes a year adds to its parameters: no year (every tie), undated ties kept.
 # `kb query NAME --year Y --undated hide` sets them.
