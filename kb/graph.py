@@ -12,7 +12,10 @@ from kb.subgraph import Edge, Node, Subgraph
 
 LAYOUT_SEED = 7
 NODE_PROPERTIES_SHOWN = ("id", "kind", "sector", "date", "note")
-STABILISATION_ITERATIONS = 400
+# The layout starts from seeded random positions (improvedLayout off: vis-network's Kamada-Kawai start
+# took 0.5 s of a 150-node hub's 1.1 s in Chromium) and settles in 200 steps (another 0.1 s less than
+# 400, no visible difference on a hub's star). Measured with headless Chromium on the 1M graph.
+STABILISATION_ITERATIONS = 200
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def edge_tooltip(edge: Edge, nodes: dict, source_titles: dict) -> str:
 
 def _options(style: Style) -> dict:
     return {
-        "layout": {"randomSeed": LAYOUT_SEED, "improvedLayout": True},
+        "layout": {"randomSeed": LAYOUT_SEED, "improvedLayout": False},
         "physics": {
             "enabled": True,
             "solver": "forceAtlas2Based",
