@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 from kb import config, db, server, tools
 from kb.errors import BulkLoadError, ServerError
 from kb.schema import ENTITY_LABEL, schema
-from loaders.records import END, KEY, PROPS, START, merged, with_search_keys
+from loaders.records import END, KEY, PROPS, START, Row, merged, with_search_keys
 
 MODES = ("auto", "bulk", "incremental")
 # Below this many records, stopping and starting the server costs more than the import saves, so
@@ -59,30 +59,39 @@ def refusal(source_name: str | None) -> str | None:
     return None
 
 
-def choose(mode: str, source_name: str | None, records: int) -> str:
-    """The mode a validated load of that many records goes by: bulk or incremental.
-
-    auto takes bulk for a large first load into the empty local database; bulk insists
-    (BulkLoadError, one line, when it cannot); incremental always writes in batches."""
+def check_mode(mode: str, source_name: str | None, dry_run: bool) -> None:
+    """Refuse, before the input is read (minutes at a million records), an unknown mode or a bulk load
+    that cannot run (BulkLoadError, one line)."""
     if mode not in MODES:
         raise BulkLoadError(f"unknown load mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode == "bulk" and not dry_run:
+        _insist(refusal(source_name))
+
+
+def choose(mode: str, source_name: str | None, records: int) -> str:
+    """The mode a validated load of that many records goes by: bulk or incremental (check_mode has
+    passed). auto takes bulk for a large first load into the empty local database; bulk insists, and
+    is asked again here, as the database may have changed during the validation."""
     if mode == "incremental" or (mode == "auto" and records < BULK_FROM_RECORDS):
         return "incremental"
     reason = refusal(source_name)
-    if reason is None:
-        return "bulk"
     if mode == "bulk":
+        _insist(reason)
+    return "bulk" if reason is None else "incremental"
+
+
+def _insist(reason: str | None) -> None:
+    if reason is not None:
         raise BulkLoadError(f"Bulk load refused: {reason} (use --mode incremental).")
-    return "incremental"
 
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def write(items: Iterable[tuple], is_new: Callable[[tuple], bool], echo=_say) -> Counter:
-    """Import the checked rows, (is_entity, type, entity properties or (start, end, key, properties)),
-    into the empty local database; returns the rows written by type, as the incremental writer counts them.
+def write(items: Iterable[Row], is_new: Callable[[Row], bool], echo=_say) -> Counter:
+    """Import the checked rows into the empty local database; returns the input's rows by type (a tie
+    the input states twice counts twice, though it is imported once).
 
     is_new(item) is False for a relation whose identity the input gives more than once
     (loaders/new_records.py): those are merged here first. The server is stopped and started
@@ -97,7 +106,7 @@ def write(items: Iterable[tuple], is_new: Callable[[tuple], bool], echo=_say) ->
     return written
 
 
-def _write_rows(items: Iterable[tuple], is_new: Callable[[tuple], bool], files: "_CsvFiles") -> Counter:
+def _write_rows(items: Iterable[Row], is_new: Callable[[Row], bool], files: "_CsvFiles") -> Counter:
     written, repeated = Counter(), {}
     for item in items:
         is_entity, type_name, row = item

@@ -59,7 +59,8 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
     """
     started = time.monotonic()
     batch_size = batch_size or config.setting("batch_size")
-    with preparation.database_ready(dry_run) as first_load, Spool() as spool:
+    with validation.rare_garbage_collection(), preparation.database_ready(dry_run) as first_load, Spool() as spool:
+        bulk.check_mode(mode, records.source_name, dry_run)
         checked = validation.check(records, spool, dry_run)                                  # read, validate
         report = LoadReport(checked.validator.entity_count, checked.validator.relation_count, dry_run=dry_run,
                             review=list(records.review()) if records.review else [])

@@ -29,6 +29,12 @@ def database_ready(dry_run: bool):
         ddl.drop_search_index()
     try:
         yield first_load
-    finally:
+    except BaseException:
         if first_load:
-            ddl.init()
+            # The load's own error is the one to report, even if the server is gone (a failed bulk
+            # import may leave it down) and the index cannot be made again now: `kb init` makes it.
+            with contextlib.suppress(Exception):
+                ddl.init()
+        raise
+    if first_load:
+        ddl.init()

@@ -23,7 +23,7 @@ from kb import db, keys
 from kb.errors import InvalidRecord
 from kb.schema import COMPUTED_PROPERTIES, ENTITY_LABEL, schema
 from loaders.new_records import NewRecords
-from loaders.records import Row, Tie
+from loaders.records import Row, Tie, merged
 from loaders.writer import holds_entities
 
 CREATED, MATCHED, AMBIGUOUS, HELD = "created", "matched", "ambiguous", "not written"
@@ -291,7 +291,7 @@ def _merge_into(rows: dict, target: str, type_name: str, addition: dict) -> None
 def _follow(relations: list, final_ids: dict, source_name: str, outcomes: list):
     """The relations with their ends at the decided ids, one row per tie (sources joined); those
     touching an ambiguous record are reported instead."""
-    merged = {}
+    ties = {}
     for _, type_name, tie in relations:
         ends = [final_ids.get(tie.start, tie.start), final_ids.get(tie.end, tie.end)]
         if None in ends:
@@ -302,9 +302,8 @@ def _follow(relations: list, final_ids: dict, source_name: str, outcomes: list):
         if schema().relation(type_name).symmetric:
             ends.sort()
         identity = (type_name, *ends, tie.key)
-        if identity in merged:
-            props = merged[identity].data.props
-            props["sources"] = list(dict.fromkeys(props["sources"] + tie.props["sources"]))
-        else:
-            merged[identity] = Row(False, type_name, Tie(ends[0], ends[1], tie.key, dict(tie.props)))
-    return merged.values()
+        had = ties.get(identity)
+        # A tie stated twice reads as the writer would store it: sources joined, later values winning.
+        props = merged(had.data.props if had else None, tie.props)
+        ties[identity] = Row(False, type_name, Tie(ends[0], ends[1], tie.key, props))
+    return ties.values()

@@ -37,7 +37,7 @@ class Checked:
 
 
 @contextlib.contextmanager
-def _rare_garbage_collection():
+def rare_garbage_collection():
     """Collect young objects every 100,000 allocations instead of every 700 during a load.
 
     A load keeps thousands of rows alive in its current chunk and batch, so each default young
@@ -56,7 +56,6 @@ def check(records: RecordSource, spool: Spool, dry_run: bool) -> Checked:
     """Read and check every record of the input, leaving its Rows in spool (none in a dry run);
     raise InvalidRecord, naming each problem's origin and field, if any record is refused."""
     checked = Checked(Validator(schema()), spool, dry_run)
-    with _rare_garbage_collection():
-        checked.take(records(checked.validator))
+    checked.take(records(checked.validator))
     checked.validator.finish(stored_types)
     return checked

@@ -123,6 +123,11 @@ def test_bulk_is_refused_in_one_line_where_it_cannot_run(neo4j_server, tmp_path)
     [line] = result.output.strip().splitlines()
     assert "Bulk load refused" in line and "already holds nodes" in line, line
     assert graph_counts() == counts
+    # Refused before the input is read: a record validation would refuse is not reached.
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_text("entities:\n  - {type: NoSuchType, id: x, name: X}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["load", "--mode", "bulk", str(invalid)])
+    assert "Bulk load refused" in result.output and "NoSuchType" not in result.output, result.output
     # A named source is reconciled with the graph: never bulk, whatever the database holds.
     with pytest.raises(BulkLoadError, match="reconciled"):
         bulk.choose("bulk", "wikidata", bulk.BULK_FROM_RECORDS)
