@@ -69,26 +69,34 @@ def _no_element_ends() -> None:
     writer._commit = without_elements
 
 
+def _no_rare_collections() -> None:
+    """Python's default young garbage collections (every 700 allocations) for the whole load."""
+    import contextlib
+
+    from loaders import validation
+
+    validation.rare_garbage_collection = contextlib.nullcontext
+
+
 SWITCHES = {
     "pipelined batches": _no_pipelining,
     "creating known-new records": _no_creating,
     "ends by element id": _no_element_ends,
+    "rare young collections": _no_rare_collections,
 }
 # Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history, commit 6f4f8bd):
 # the validation worker and statement planning ahead (preparation).
 VARIANTS = ["all mechanisms", *SWITCHES, "LOAD CSV"]
 
 
-def child(variant: str, folder: str, result_path: str) -> None:
+def child(variant: str, folder: str) -> None:
     """Our loader with one mechanism switched off (or none), on the running server."""
     if variant in SWITCHES:
         SWITCHES[variant]()
     from loaders import csv as csv_loader
     from loaders import pipeline
 
-    report = pipeline.load(csv_loader.reader([folder]), show_progress=False)
-    Path(result_path).write_text(json.dumps({"loader_seconds": round(report.seconds, 2),
-                                             "written": sum(report.written.values())}))
+    pipeline.load(csv_loader.reader([folder]), show_progress=False)
 
 
 # --- the database state before the load --------------------------------------------------------
@@ -129,7 +137,7 @@ def _counts() -> tuple[int, int]:
     return nodes, relations
 
 
-def measure(variant: str, folder: Path, home: Path) -> dict:
+def measure(variant: str, folder: Path) -> dict:
     """One variant's incremental load into the running server, which holds the existing entities
     only; the load's records are deleted again afterwards."""
     from bench import load as load_bench
@@ -139,8 +147,7 @@ def measure(variant: str, folder: Path, home: Path) -> dict:
     if variant == "LOAD CSV":
         seconds, _ = harness.timed(load_bench.run_load_csv, folder)
     else:
-        seconds, _ = harness.timed(subprocess.run, [sys.executable, "-m", "bench.ablation", "--child", variant,
-                                                    str(folder), str(home / "ablation.json")],
+        seconds, _ = harness.timed(subprocess.run, [sys.executable, "-m", "bench.ablation", "--child", variant, str(folder)],
                                    check=True, cwd=harness.BENCH_DIR.parent)
     after = _counts()
     db.autocommit(f"MATCH (n:{ENTITY_LABEL}) WHERE NOT n.id STARTS WITH $prefix "
@@ -179,7 +186,7 @@ def run(entities: int, relations: int, rounds: int, save) -> dict:
     payload = {"input": {"entities": summary["entities"], "relations": summary["relations"]},
                "existing_entities": existing_count, "rounds": rounds, "keep_from_gain": KEEP_FROM_GAIN,
                "runs": runs}
-    with harness.fresh_server() as home:
+    with harness.fresh_server():
         harness.start_server()
         pipeline.load(csv_loader.reader([existing]), show_progress=False)
         for round_index in range(rounds):
@@ -187,7 +194,7 @@ def run(entities: int, relations: int, rounds: int, save) -> dict:
             order = VARIANTS if round_index % 2 == 0 else VARIANTS[::-1]
             for variant in order:
                 harness.say(f"ablation: {variant} (round {round_index + 1} of {rounds}) ...")
-                figures = measure(variant, folder, home)
+                figures = measure(variant, folder)
                 harness.say(f"ablation: {variant}: {figures['seconds']} s, load average "
                             f"{figures['load_average_before']}")
                 runs[variant].append({"round": round_index + 1, **figures})
@@ -231,7 +238,7 @@ def main() -> int:
     parser.add_argument("--entities", type=int, default=harness.SIZES["1m"]["entities"])
     parser.add_argument("--relations", type=int, default=harness.SIZES["1m"]["relations"])
     parser.add_argument("--rounds", type=int, default=1, help="how many times each variant runs, interleaved")
-    parser.add_argument("--child", nargs=3, metavar=("VARIANT", "FOLDER", "RESULT"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)

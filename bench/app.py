@@ -12,10 +12,8 @@ Usage: python bench/app.py --size small|1m [--runs N] [--repeat] [--home DIR]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +26,7 @@ if __package__ in (None, ""):
 
 from bench import harness
 from bench.queries import HUB_IDS, SYNTHETIC_PARAMETERS, sample_entities
-from kb import config, db, ddl, queries, server
+from kb import config, queries
 from kb.saved_queries import SAVED_QUERIES
 
 CHROMIUM = "/usr/bin/chromium"
@@ -72,12 +70,6 @@ YEAR = 2016
 ANSWERED = '[data-testid="stHeading"] h3, [data-testid="stAlertContainer"]'
 # What the pages say when a read fails: such a run counts as failed, not as fast.
 FAILURES = ["took more than", "not reachable", "timed out", "could not", "No entity has", "Refused"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- what is timed ---------------------------------------------------------------------------------
@@ -149,7 +141,7 @@ def connected_pairs(candidates: list[str], count: int) -> list[tuple[str, str]]:
 # --- the app and the browser -----------------------------------------------------------------------
 def start_app(log_path: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free loopback port, with this process's database settings."""
-    port = free_port()
+    port = harness.free_port()
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
@@ -268,48 +260,15 @@ def report(payload: dict) -> str:
 
 
 # --- on its own ------------------------------------------------------------------------------------
-def _holds(summary: dict) -> bool:
-    try:
-        found = db.read("MATCH (n) RETURN count(n) AS n, COUNT { ()-[]->() } AS r")[0]
-    except Exception:
-        return False
-    return (found["n"], found["r"]) == (summary["entities"], summary["relations"])
-
-
 def main() -> int:
-    from loaders import csv as csv_loader
-    from loaders import pipeline
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(harness.SIZES), default="small")
     parser.add_argument("--runs", type=int, help="navigations timed per page (default: 5 small, 20 1m)")
     parser.add_argument("--repeat", action="store_true", help="also time a second visit of each link")
     parser.add_argument("--home", type=Path, help="keep the loaded database here and reuse it next time")
     args = parser.parse_args()
-    folder, summary = harness.dataset(args.size)
-    if args.home:
-        port = os.environ.get("KB_NEO4J_PORT") or str(harness.free_port())
-        os.environ.update({"KB_HOME": str(args.home.resolve()), "KB_NEO4J_PORT": port, **harness.SERVER_SETTINGS})
-        os.environ.pop("NEO4J_URI", None)
-        os.environ.pop("NEO4J_PASSWORD", None)
-        holder = None
-    else:
-        holder = harness.fresh_server()
-        holder.__enter__()
-    try:
-        harness.start_server()
-        if not _holds(summary):
-            harness.say(f"loading {folder} ...")
-            db.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
-            ddl.init()
-            pipeline.load(csv_loader.reader([folder]), show_progress=False)
+    with harness.loaded_server(args.size, args.home) as (folder, _):
         payload = run(args.size, folder, args.runs, args.repeat)
-    finally:
-        if holder is None:
-            db.close()
-            server.stop()
-        else:
-            holder.__exit__(None, None, None)
     print(report(payload))
     harness.save("app", args.size, payload)
     return 0 if all(r["first"] and not r["failed"] for r in payload["pages"].values()) else 1

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kb import config, db, server
+from kb import db, server
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
