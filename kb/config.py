@@ -137,8 +137,3 @@ def _kept_password() -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(generated + "\n")
     return generated
-
-
-def masked(secret: str) -> str:
-    """A secret as it may be shown: its first two characters only."""
-    return secret[:2] + "…" if secret else "(empty)"

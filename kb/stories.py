@@ -15,7 +15,7 @@ import yaml
 from kb import config, db
 from kb.errors import StoryError
 from kb.saved_queries import SAVED_QUERIES, saved_query
-from kb.schema import schema
+from kb.schema import ENTITY_LABEL, schema
 from kb.subgraph import Subgraph
 
 KINDS = ("explore", "paths", "query")
@@ -231,7 +231,7 @@ def check_ids(story: Story) -> None:
                              f"{entity_id!r} in the database")
 
 
-EXISTING_IDS_QUERY = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id"
+EXISTING_IDS_QUERY = f"MATCH (n:{ENTITY_LABEL}) WHERE n.id IN $ids RETURN n.id AS id"
 
 
 def add_step(name: str, step: Step, title: str | None = None) -> tuple[Path, int]:
