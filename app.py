@@ -1,5 +1,7 @@
 """The explorer's router: page setup, presentation mode, navigation, and the one friendly sentence
 every page shows when the database cannot be reached."""
+from pathlib import Path
+
 import streamlit as st
 
 from app_pages import cached, widgets
@@ -23,6 +25,9 @@ page = st.navigation([
 ], position="hidden" if playing_story else "top" if presentation else "sidebar")
 if not playing_story:
     widgets.presentation_toggle()
+# Streamlit serves the folder "static" beside this script (.streamlit/config.toml); the drawings load
+# vis-network from there.
+cached.vis_library_in(str(Path(__file__).parent / "static"))
 try:
     cached.driver()
     page.run()

@@ -66,7 +66,7 @@ page = citations.with_png_download(
     kb_graph.to_html(drawn, presentation=presentation, source_titles=widgets.titles_of(drawn.source_ids()),
                      node_style=style), f"analysis-{measure}.png")
 height = (kb_graph.PRESENTATION if presentation else kb_graph.NORMAL).height
-st.iframe(kb_graph.with_node_links(page, widgets.explore_link(False)), height=int(height.removesuffix("px")) + 20)
+st.iframe(widgets.framed(page, widgets.explore_link(False)), height=int(height.removesuffix("px")) + 20)
 community_of = dict(zip(communities.projection.ids, communities.values))
 shown = sorted({community_of.get(entity_id, len(analysis.COMMUNITY_COLOURS)) for entity_id in chosen})
 swatches = " ".join(f'<span style="color:{analysis.community_colour(c)}">●</span>&nbsp;{c + 1}' for c in shown)

@@ -1,10 +1,12 @@
 """The app's reads of the knowledge base: the driver held by Streamlit, results cached briefly."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import neo4j
 import streamlit as st
 
-from kb import changes as kb_changes, cypher, db, queries, search as kb_search
+from kb import changes as kb_changes, cypher, db, graph as kb_graph, queries, search as kb_search
 
 # Short enough that a load in another terminal shows up within a minute.
 TTL = 60
@@ -14,6 +16,12 @@ TTL = 60
 def driver() -> neo4j.Driver:
     """The process's one driver (kb.db keeps it): created once, shared by every session and rerun."""
     return db.driver()
+
+
+@st.cache_resource(show_spinner=False)
+def vis_library_in(folder: str) -> Path:
+    """vis-network written to the app's static folder once per process (kb.graph.publish_vis_library)."""
+    return kb_graph.publish_vis_library(Path(folder))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

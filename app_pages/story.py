@@ -6,7 +6,7 @@ import streamlit as st
 from kb import stories
 from kb.errors import StoryError
 from kb.queries import NotFound
-from app_pages import cached
+from app_pages import cached, widgets
 
 BAR_HEIGHT = 52   # pixels above the graph: the line with the buttons, the title and the note
 # Playing, the page is the graph: Streamlit's header, toolbar and paddings go, the graph's frame takes
@@ -84,7 +84,7 @@ def play(name: str) -> None:
         st.stop()
     with st.container(key="story-graph"):
         if page is not None:
-            st.iframe(page, height=800)
+            st.iframe(widgets.framed(page, None), height=800)
         else:
             st.dataframe([dict(zip(view.columns, row)) for row in view.rows], hide_index=True)
 

@@ -20,6 +20,9 @@ PRESENT_KEY = "presentation"
 EXPLORE_URL = "./"
 # What a click in another page's drawing carries to Explore: how the app is shown and the year asked for.
 CARRIED_TO_EXPLORE = (PRESENT_PARAM, "year", "undated")
+# The app's drawings load vis-network from Streamlit's static folder (server.enableStaticServing;
+# app.py publishes it there), relative to the page as EXPLORE_URL is.
+VIS_LIBRARY_URL = f"app/static/{kb_graph.VIS_FILE_NAME}"
 
 
 def presentation_mode() -> bool:
@@ -93,13 +96,19 @@ def draw(graph: Subgraph, name: str, on_explore: bool = False) -> str:
         st.info(graph.note)
     page = kb_graph.to_html(graph, presentation=presentation, source_titles=titles_of(graph.source_ids()))
     style = kb_graph.PRESENTATION if presentation else kb_graph.NORMAL
-    # The handler is added to the page already built, not built into a second one: same cost as before.
-    st.iframe(kb_graph.with_node_links(page, explore_link(on_explore)),
-              height=int(style.height.removesuffix("px")) + 20)
+    st.iframe(framed(page, explore_link(on_explore)), height=int(style.height.removesuffix("px")) + 20)
     legend()
     st.download_button("Download this graph (HTML, works offline)", page, file_name=f"{name}.html",
                        mime="text/html", key=f"{name}-html", on_click="ignore")
     return page
+
+
+def framed(page: str, link: str | None) -> str:
+    """A page of kb.graph.to_html as the app's frame shows it: vis-network loaded from the app, and a
+    click on a node opening link + its id (no link: clicks do nothing). Downloads keep the page itself."""
+    if link is not None:
+        page = kb_graph.with_node_links(page, link)
+    return kb_graph.with_vis_library_at(page, VIS_LIBRARY_URL)
 
 
 def facts_table(graph: Subgraph, name: str) -> None:

@@ -53,6 +53,19 @@ def test_page_is_self_contained(presentation):
     assert '<script src' not in page and '<link rel="stylesheet" href' not in page, "no external file at all"
 
 
+def test_the_app_frame_loads_vis_network_from_the_published_copy(tmp_path):
+    page = graph.to_html(sample())
+    framed = graph.with_vis_library_at(page, "app/static/vis-network.min.js")
+    library = graph.vis_library().rstrip("\n")
+    assert library in page and library not in framed
+    assert framed.count('<script src="app/static/vis-network.min.js"></script>') == 1
+    assert len(page) - len(framed) > 400_000 and drawn(framed, "nodes") == drawn(page, "nodes")
+    published = graph.publish_vis_library(tmp_path / "static")
+    assert published.name == "vis-network.min.js" and published.read_text(encoding="utf-8") == graph.vis_library()
+    published.write_text("stale", encoding="utf-8")
+    assert graph.publish_vis_library(tmp_path / "static").read_text(encoding="utf-8") == graph.vis_library()
+
+
 def test_same_graph_same_page():
     first = graph.to_html(sample())
     assert first == graph.to_html(sample())
