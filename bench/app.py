@@ -6,7 +6,7 @@ Before each timed navigation the app's caches are cleared (Streamlit's own "Clea
 run asks the database: the figures are what the first visitor after a load or a cache expiry waits.
 With --repeat, a second navigation to the same link right after is timed too (the app's cache answers).
 
-Usage: python bench/app.py --size small|1m [--runs N] [--repeat] [--home DIR]
+Usage: python bench/app.py --size small|1m [--runs N] [--repeat] [--home DIR] [--pages TEXT]
   --home keeps the loaded database in DIR and reuses it on the next run (a 1M load takes minutes).
 """
 from __future__ import annotations
@@ -229,12 +229,15 @@ def time_pages(base: str, plan: list[dict], repeat_too: bool) -> dict:
     return results
 
 
-def run(size: str, folder: Path, runs: int | None = None, repeat_too: bool = False) -> dict:
-    """Time every page against the database this process is set up for (loaded with folder's graph)."""
+def run(size: str, folder: Path, runs: int | None = None, repeat_too: bool = False, only: str | None = None) -> dict:
+    """Time every page (or those whose name holds only) against the database this process is set up for
+    (loaded with folder's graph)."""
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)")
     runs = runs or RUNS[size]
-    plan = scenarios(size, folder, runs)
+    plan = [scenario for scenario in scenarios(size, folder, runs) if only is None or only in scenario["page"]]
+    if not plan:
+        raise RuntimeError(f"no page's name holds {only!r}")
     process, base = start_app(config.home() / "streamlit-bench.log")
     started, load = time.monotonic(), os.getloadavg()
     try:
@@ -266,11 +269,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, help="navigations timed per page (default: 5 small, 20 1m)")
     parser.add_argument("--repeat", action="store_true", help="also time a second visit of each link")
     parser.add_argument("--home", type=Path, help="keep the loaded database here and reuse it next time")
+    parser.add_argument("--pages", metavar="TEXT", help="only the pages whose name holds TEXT (e.g. Explore); "
+                                                        "their figures go to app-pages.json, not app.json")
     args = parser.parse_args()
     with harness.loaded_server(args.size, args.home) as (folder, _):
-        payload = run(args.size, folder, args.runs, args.repeat)
+        payload = run(args.size, folder, args.runs, args.repeat, args.pages)
     print(report(payload))
-    harness.save("app", args.size, payload)
+    harness.save("app-pages" if args.pages else "app", args.size, {**payload, "pages_chosen": args.pages})
     return 0 if all(r["first"] and not r["failed"] for r in payload["pages"].values()) else 1
 
 
