@@ -112,7 +112,7 @@ def loaded_server(size: str, home: Path | None = None):
     With home, the database lives there and is reused by the next run when it still holds the graph
     (a 1M load takes minutes); the port is KB_NEO4J_PORT if set, else a free one. Without, a fresh
     server is loaded and deleted afterwards."""
-    from kb import ddl
+    from kb import backup, ddl
     from loaders import csv as csv_loader
     from loaders import pipeline
 
@@ -123,7 +123,7 @@ def loaded_server(size: str, home: Path | None = None):
         start_server()
         if not holds(summary):
             say(f"loading {folder} ...")
-            db.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+            backup.wipe()
             ddl.init()
             pipeline.load(csv_loader.reader([folder]), show_progress=False)
         yield folder, summary

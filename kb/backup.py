@@ -40,7 +40,16 @@ SCOPES = {
 ANY_NODE_QUERY = "MATCH (n) RETURN count(n) > 0 AS found LIMIT 1"
 # Dump and load stream the store's files: a small heap is enough, and leaves memory to the others.
 ADMIN_HEAP = "512m"
-WIPE_QUERY = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+# Relations first, in batches of their own: a batch of nodes detached at once may hold hubs' tens of
+# thousands of ties, past the server's transaction memory limits (KB_NEO4J_TRANSACTION_MAX).
+WIPE_QUERIES = ("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS",
+                "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+
+
+def wipe() -> None:
+    """Delete every node and relation of the database, in batches."""
+    for query in WIPE_QUERIES:
+        db.autocommit(query)
 
 
 def snapshot(kind: str) -> dict:
@@ -197,7 +206,7 @@ def _load_logical(folder: Path, occupied: bool, load_folder, echo) -> None:
     from kb import ddl
     if occupied:
         echo("Deleting everything in the database first (--force)...")
-        db.autocommit(WIPE_QUERY)
+        wipe()
     ddl.init()
     echo(load_folder(folder))
 

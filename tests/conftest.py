@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import config, db, ddl, server
+from kb import backup, config, db, ddl, server
 from loaders import pipeline, seed
 
 SEEDS = config.PROJECT_ROOT / "seeds"
@@ -42,7 +42,7 @@ def neo4j_server():
 
 
 def wipe() -> None:
-    db.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+    backup.wipe()
 
 
 @pytest.fixture
