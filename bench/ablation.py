@@ -56,19 +56,6 @@ def _no_creating() -> None:
     NewRecords.is_new = lambda self, item: False
 
 
-def _no_element_ends() -> None:
-    """Relations find both ends by the id index, never by element id."""
-    from loaders import writer
-
-    committed = writer._commit
-
-    def without_elements(*args):
-        type_name, written, _ = committed(*args)
-        return type_name, written, {}
-
-    writer._commit = without_elements
-
-
 def _no_rare_collections() -> None:
     """Python's default young garbage collections (every 700 allocations) for the whole load."""
     import contextlib
@@ -81,11 +68,11 @@ def _no_rare_collections() -> None:
 SWITCHES = {
     "pipelined batches": _no_pipelining,
     "creating known-new records": _no_creating,
-    "ends by element id": _no_element_ends,
     "rare young collections": _no_rare_collections,
 }
-# Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history, commit 6f4f8bd):
-# the validation worker and statement planning ahead (preparation).
+# Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): the validation
+# worker and statement planning ahead (preparation), commit 6f4f8bd; ends by element id, the commit that
+# removed it from loaders/writer.py.
 VARIANTS = ["all mechanisms", *SWITCHES, "LOAD CSV"]
 
 

@@ -12,10 +12,7 @@ from kb.errors import LoadInterrupted
 from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
 from loaders import turns
 from loaders.new_records import NewRecords
-from loaders.records import END, KEY, PROPS, START, Row, Tie, merged, with_search_keys
-
-# A relation row whose ends go by element id is its Tie followed by them.
-START_ELEMENT, END_ELEMENT = len(Tie._fields), len(Tie._fields) + 1
+from loaders.records import END, KEY, PROPS, START, Row, merged, with_search_keys
 
 
 def _union(holder: str, had: str, prop: str, given: str) -> str:
@@ -32,10 +29,9 @@ def entity_statement(type_name: str, create: bool = False) -> str:
     the row gives replaces the stored one, except lists (sources, aliases, ...) and search keys,
     which keep what is stored and gain what is new: a fact merged from two sources cites both,
     and what another load added stays. With create, the entities are known to be new
-    (loaders/new_records.py) and are created. Returns the entities' ids and element ids, in the
-    same order, for the relations to find them by."""
+    (loaders/new_records.py) and are created. Returns how many were written."""
     entity_type = schema().entity(type_name)
-    returned = "RETURN collect(n.id) AS ids, collect(elementId(n)) AS elements"
+    returned = "RETURN count(n) AS written"
     if create:
         return f"UNWIND $rows AS row CREATE (n:{ENTITY_LABEL}:`{entity_type.name}`) SET n = row {returned}"
     lists = [name for name, prop in entity_type.properties.items() if prop.type == "string[]"] + ["search_keys"]
@@ -46,21 +42,16 @@ def entity_statement(type_name: str, create: bool = False) -> str:
             f"{returned}")
 
 
-def relation_statement(type_name: str, create: bool = False, by_element: bool = False) -> str:
+def relation_statement(type_name: str, create: bool = False) -> str:
     """MERGE a batch of relations of one type on (start, type, end[, key]); properties are added to the stored ones.
 
     A value the row gives replaces the stored one, except the sources, which gain the row's new
     ones: a tie stated by two sources cites both, whichever load came first, and a note or date
     another source gave stays. With create, the relations are known to be new (loaders/new_records.py) and are created.
-    With by_element, the rows also name their ends' element ids, which the server finds without
-    an index search (a third less time per batch); the id check keeps an element id that
-    someone else's delete freed for reuse from joining another node. Returns how many rows found
-    both ends."""
+    Returns how many rows found both ends."""
     relation = schema().relation(type_name)
     identity = f" {{`{relation.key}`: row[{KEY}]}}" if relation.key and not create else ""
-    ends = (f"MATCH (a) WHERE elementId(a) = row[{START_ELEMENT}] AND a.id = row[{START}] "
-            f"MATCH (b) WHERE elementId(b) = row[{END_ELEMENT}] AND b.id = row[{END}]" if by_element else
-            f"MATCH (a:{ENTITY_LABEL} {{id: row[{START}]}}) MATCH (b:{ENTITY_LABEL} {{id: row[{END}]}})")
+    ends = f"MATCH (a:{ENTITY_LABEL} {{id: row[{START}]}}) MATCH (b:{ENTITY_LABEL} {{id: row[{END}]}})"
     write = (f"CREATE (a)-[r:`{relation.name}`]->(b) SET r = row[{PROPS}]" if create else
              f"MERGE (a)-[r:`{relation.name}`{identity}]->(b) WITH r, row, properties(r) AS had "
              f"SET r += row[{PROPS}], {_union('r', 'had', 'sources', f'row[{PROPS}].sources')}")
@@ -108,8 +99,7 @@ class BatchWriter:
 
     Two batches are in flight: while the server writes one, the next is packed, sent and decoded,
     so the server does not wait for the client between batches. They still write one at a time
-    and in order, each in its turn (loaders/turns.py). Relations between entities this load
-    wrote name their ends by element id (relation_statement).
+    and in order, each in its turn (loaders/turns.py).
     """
 
     IN_FLIGHT = 2
@@ -120,11 +110,9 @@ class BatchWriter:
         self.new_records = new_records
         self.on_written = on_written
         self.on_entities_written = on_entities_written
-        # (type, create) -> rows; relations: (type, create, by_element) -> rows
+        # (type, create) -> rows
         self.entities: dict[tuple[str, bool], Batch] = defaultdict(Batch)
-        self.relations: dict[tuple[str, bool, bool], Batch] = defaultdict(Batch)
-        # id -> element id of each entity written
-        self.elements: dict[str, str] = {}
+        self.relations: dict[tuple[str, bool], Batch] = defaultdict(Batch)
         self.written: Counter = Counter()
         self._relations_started = False
         self._committer = ThreadPoolExecutor(max_workers=self.IN_FLIGHT, thread_name_prefix="kb-batch-writer")
@@ -146,12 +134,9 @@ class BatchWriter:
         else:
             if not self._relations_started:
                 self._start_relations()
-            start, end = self.elements.get(row.start), self.elements.get(row.end)
-            by_element = start is not None and end is not None
-            batch = (*batch, by_element)
             buffer = self.relations[batch]
             # A plain tuple: the driver sends no subclass of one (Tie).
-            if not self._folded(batch, buffer, (*row, start, end) if by_element else tuple(row)):
+            if not self._folded(batch, buffer, tuple(row)):
                 return
             if len(buffer) >= self.batch_size:
                 self._flush_relations(batch)
@@ -211,7 +196,7 @@ class BatchWriter:
     def _flush_entities(self, batch: tuple[str, bool]) -> None:
         self._flush(entity_statement(*batch), batch[0], self.entities.pop(batch, Batch()))
 
-    def _flush_relations(self, batch: tuple[str, bool, bool]) -> None:
+    def _flush_relations(self, batch: tuple[str, bool]) -> None:
         self._flush(relation_statement(*batch), batch[0], self.relations.pop(batch, Batch()))
 
     def _flush(self, statement: str, type_name: str, rows: Batch) -> None:
@@ -229,15 +214,14 @@ class BatchWriter:
 
     def _wait(self) -> None:
         """Let the oldest batch in flight finish; its error, if any, is raised here."""
-        type_name, count, elements = self._pending.popleft().result()
-        self.elements.update(elements)
+        type_name, count = self._pending.popleft().result()
         self.written[type_name] += count
         self.on_written(count)
 
 
 def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: int,
-            previous: Future | None) -> tuple[str, int, dict]:
-    """Write one batch in its turn: (type, rows written, {id: element id} of the entities written)."""
+            previous: Future | None) -> tuple[str, int]:
+    """Write one batch in its turn: (type, rows written)."""
     result = _write_in_turn(statement, rows, token, turn)
     if result is None:
         # It overtook its predecessor on the way to the token: it goes again once that one is
@@ -249,13 +233,13 @@ def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: 
             raise LoadInterrupted(f"batch {turn} of the load found its {LOAD_TOKEN_LABEL} node at "
                                   "another turn (changed by someone else?); run the load again")
     written = len(rows)
-    if "written" in result and result["written"] != written:
+    if result["written"] != written:
         raise LoadInterrupted(f"{written - result['written']} of {written} {type_name} relations found an end "
                               "missing: an entity was deleted meanwhile by someone else; run the load again")
     # The driver's transaction objects refer to the rows in reference cycles, which keep a
     # written batch alive until the next full garbage collection; the batch is done with now.
     rows.clear()
-    return type_name, written, dict(zip(result.get("ids", ()), result.get("elements", ())))
+    return type_name, written
 
 
 def _write_in_turn(statement: str, rows: list[dict], token: str, turn: int) -> dict | None:
