@@ -37,16 +37,6 @@ EXISTING_PREFIX = "old-"
 
 
 # --- switching a mechanism off (in the child process only) -------------------------------------
-def _no_pipelining() -> None:
-    """One batch at a time, each written directly (no turn taken on the load's token)."""
-    from kb import db as database
-    from loaders import writer
-
-    writer.BatchWriter.IN_FLIGHT = 1
-    writer._write_in_turn = lambda statement, rows, token, turn: database.write_tx(
-        lambda tx: tx.run(statement, rows=rows).single(strict=True).data())
-
-
 def _no_creating() -> None:
     """Every record MERGEd; the relation identities are not counted."""
     from loaders.new_records import NewRecords
@@ -66,13 +56,12 @@ def _no_rare_collections() -> None:
 
 
 SWITCHES = {
-    "pipelined batches": _no_pipelining,
     "creating known-new records": _no_creating,
     "rare young collections": _no_rare_collections,
 }
 # Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): the validation
-# worker and statement planning ahead (preparation), commit 6f4f8bd; ends by element id, the commit that
-# removed it from loaders/writer.py.
+# worker and statement planning ahead (preparation), commit 6f4f8bd; ends by element id and pipelined
+# batches, the commits that removed them from loaders/writer.py.
 VARIANTS = ["all mechanisms", *SWITCHES, "LOAD CSV"]
 
 

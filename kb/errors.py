@@ -58,7 +58,8 @@ class BackupError(KBError):
 
 
 class LoadInterrupted(KBError):
-    """A load lost the order of its batches (its LoadInProgress node went away) and stopped."""
+    """A load stopped because the database changed under it (an entity it needs deleted, or created by
+    someone else meanwhile); running it again completes it."""
 
 
 class BulkLoadError(KBError):

@@ -22,8 +22,6 @@ COMPUTED_PROPERTIES = ("search_keys", "search_text")
 ENTITY_LABEL = "Entity"
 # Neo4j stores 64-bit signed integers; a larger one would fail in the middle of a load.
 INT_RANGE = (-2 ** 63, 2 ** 63 - 1)
-# The node a load creates to order its batches, deleted when the load ends (loaders/turns.py).
-LOAD_TOKEN_LABEL = "LoadInProgress"
 
 
 @dataclass(frozen=True)
@@ -154,8 +152,6 @@ def parse(document: dict) -> Schema:
                                        props, key, symmetric)
     if ENTITY_LABEL in entities:
         raise SchemaError(f"entities: {ENTITY_LABEL!r} is reserved for the label every entity carries")
-    if LOAD_TOKEN_LABEL in entities:
-        raise SchemaError(f"entities: {LOAD_TOKEN_LABEL!r} is reserved for the node that orders a load's batches")
     return Schema(entities, relations)
 
 

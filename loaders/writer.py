@@ -1,16 +1,14 @@
 """Batched, idempotent writes: one UNWIND statement per entity type and per relation type."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import Counter, defaultdict
 from typing import Iterable
 
 from neo4j.exceptions import ConstraintError
 
 from kb import db, ddl
 from kb.errors import LoadInterrupted
-from kb.schema import ENTITY_LABEL, LOAD_TOKEN_LABEL, schema
-from loaders import turns
+from kb.schema import ENTITY_LABEL, schema
 from loaders.new_records import NewRecords
 from loaders.records import END, KEY, PROPS, START, Row, merged, with_search_keys
 
@@ -95,14 +93,9 @@ class Batch(list):
 
 
 class BatchWriter:
-    """Buffers records per type and writes each buffer as one transaction when it is full.
-
-    Two batches are in flight: while the server writes one, the next is packed, sent and decoded,
-    so the server does not wait for the client between batches. They still write one at a time
-    and in order, each in its turn (loaders/turns.py).
-    """
-
-    IN_FLIGHT = 2
+    """Buffers records per type and writes each buffer as one transaction when it is full, one
+    batch after the other: entities before the relations that need them, a later row after an
+    earlier one."""
 
     def __init__(self, batch_size: int, new_records: NewRecords, on_written=lambda n: None,
                  on_entities_written=lambda: None):
@@ -115,10 +108,6 @@ class BatchWriter:
         self.relations: dict[tuple[str, bool], Batch] = defaultdict(Batch)
         self.written: Counter = Counter()
         self._relations_started = False
-        self._committer = ThreadPoolExecutor(max_workers=self.IN_FLIGHT, thread_name_prefix="kb-batch-writer")
-        self._pending: deque[Future] = deque()
-        self._turns = 0
-        self._token = turns.create_token()
 
     def add(self, item: Row) -> None:
         """Buffer one row and write its buffer once it is full."""
@@ -163,7 +152,6 @@ class BatchWriter:
     def _start_relations(self) -> None:
         for entity_batch in list(self.entities):
             self._flush_entities(entity_batch)
-        self._wait_all()
         self._relations_started = True
         self.on_entities_written()
 
@@ -171,27 +159,12 @@ class BatchWriter:
         return self
 
     def __exit__(self, error_type, error, traceback) -> None:
-        """On success, write what is still buffered; either way, end the load's turns."""
-        try:
-            if error is None:
-                for batch in list(self.entities):
-                    self._flush_entities(batch)
-                for batch in list(self.relations):
-                    self._flush_relations(batch)
-                self._wait_all()
-        except BaseException:
-            self._end(failed=True)
-            raise
-        self._end(failed=error is not None)
-
-    def _end(self, failed: bool) -> None:
-        self._committer.shutdown(wait=True, cancel_futures=True)
-        try:
-            turns.delete_token(self._token)
-        except Exception:
-            # The error that stopped the load is the one to report; a later load clears the token.
-            if not failed:
-                raise
+        """On success, write what is still buffered."""
+        if error is None:
+            for batch in list(self.entities):
+                self._flush_entities(batch)
+            for batch in list(self.relations):
+                self._flush_relations(batch)
 
     def _flush_entities(self, batch: tuple[str, bool]) -> None:
         self._flush(entity_statement(*batch), batch[0], self.entities.pop(batch, Batch()))
@@ -201,37 +174,19 @@ class BatchWriter:
 
     def _flush(self, statement: str, type_name: str, rows: Batch) -> None:
         if rows:
-            if len(self._pending) >= self.IN_FLIGHT:
-                self._wait()
-            previous = self._pending[-1] if self._pending else None
-            self._pending.append(self._committer.submit(
-                _commit, statement, type_name, rows, self._token, self._turns, previous))
-            self._turns += 1
-
-    def _wait_all(self) -> None:
-        while self._pending:
-            self._wait()
-
-    def _wait(self) -> None:
-        """Let the oldest batch in flight finish; its error, if any, is raised here."""
-        type_name, count = self._pending.popleft().result()
-        self.written[type_name] += count
-        self.on_written(count)
+            count = _commit(statement, type_name, rows)
+            self.written[type_name] += count
+            self.on_written(count)
 
 
-def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: int,
-            previous: Future | None) -> tuple[str, int]:
-    """Write one batch in its turn: (type, rows written)."""
-    result = _write_in_turn(statement, rows, token, turn)
-    if result is None:
-        # It overtook its predecessor on the way to the token: it goes again once that one is
-        # done, and not at all if that one failed.
-        if previous is not None:
-            previous.result()
-        result = _write_in_turn(statement, rows, token, turn)
-        if result is None:
-            raise LoadInterrupted(f"batch {turn} of the load found its {LOAD_TOKEN_LABEL} node at "
-                                  "another turn (changed by someone else?); run the load again")
+def _commit(statement: str, type_name: str, rows: Batch) -> int:
+    """Write one batch in one transaction; the rows written."""
+    try:
+        result = db.write_tx(lambda tx: tx.run(statement, rows=rows).single(strict=True).data())
+    except ConstraintError as error:
+        # An id new when validated was created by someone else (another load?) since.
+        raise LoadInterrupted(f"an entity this load creates was stored meanwhile by someone else ({error.message}); "
+                              "run the load again: it will merge it") from None
     written = len(rows)
     if result["written"] != written:
         raise LoadInterrupted(f"{written - result['written']} of {written} {type_name} relations found an end "
@@ -239,16 +194,7 @@ def _commit(statement: str, type_name: str, rows: list[dict], token: str, turn: 
     # The driver's transaction objects refer to the rows in reference cycles, which keep a
     # written batch alive until the next full garbage collection; the batch is done with now.
     rows.clear()
-    return type_name, written
-
-
-def _write_in_turn(statement: str, rows: list[dict], token: str, turn: int) -> dict | None:
-    try:
-        return db.write_tx(turns.write_in_turn, statement, token, turn, rows=rows)
-    except ConstraintError as error:
-        # An id new when validated was created by someone else (another load?) since.
-        raise LoadInterrupted(f"an entity this load creates was stored meanwhile by someone else ({error.message}); "
-                              "run the load again: it will merge it") from None
+    return written
 
 
 def write(rows: Iterable[Row], new_records: NewRecords, batch_size: int, first_load: bool, progress) -> Counter:

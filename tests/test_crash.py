@@ -1,7 +1,4 @@
-"""A load cut short by the server dying reports failure; running it again completes it, no duplicates.
-
-The interrupted load leaves its turn token (loaders/turns.py) behind, and a later load clears it
-once it is old enough that no live load can own it."""
+"""A load cut short by the server dying reports failure; running it again completes it, no duplicates."""
 import os
 import threading
 import time
@@ -10,7 +7,6 @@ import pytest
 
 from kb import db, server
 from kb.errors import DatabaseUnavailable
-from kb.schema import LOAD_TOKEN_LABEL
 from loaders import csv as csv_loader
 from loaders import pipeline
 from tests.conftest import graph_counts
@@ -40,10 +36,6 @@ def entity_count() -> int:
     return db.read("MATCH (n:Entity) RETURN count(n) AS c")[0]["c"]
 
 
-def tokens() -> list[dict]:
-    return [r.data() for r in db.read(f"MATCH (t:{LOAD_TOKEN_LABEL}) RETURN t.next_turn AS next_turn")]
-
-
 def kill_once_writing_started(stop: threading.Event):
     while not stop.is_set():
         try:
@@ -69,17 +61,8 @@ def test_rerun_after_a_crash_completes_the_load(empty_db, tmp_path):
         db.close()
         server.start(echo=lambda message: None)
     partial = graph_counts()
-    assert 0 < entity_count() and partial != (nodes + 1, relations), partial
-    [left] = tokens()
-    assert left["next_turn"] > 0
+    assert 0 < entity_count() and partial != (nodes, relations), partial
     pipeline.load(csv_loader.reader([tmp_path]), show_progress=False)
-    # The interrupted load's token is still too recent to be called abandoned.
-    assert graph_counts() == (nodes + 1, relations)
-    assert tokens() == [left]
+    assert graph_counts() == (nodes, relations)
     distinct = db.read("MATCH (n:Entity) RETURN count(DISTINCT n.id) AS ids")[0]["ids"]
     assert distinct == nodes
-
-    db.write(f"MATCH (t:{LOAD_TOKEN_LABEL}) SET t.last_turn_at = datetime() - duration('PT11M')")
-    pipeline.load(csv_loader.reader([tmp_path]), show_progress=False)
-    assert tokens() == []
-    assert graph_counts() == (nodes, relations)

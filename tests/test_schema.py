@@ -28,7 +28,6 @@ def test_sources_do_not_cite_themselves():
     ({"entities": {"City": {}, "Firm": {}}, "relations": {"TWIN": {"from": ["City"], "to": ["Firm"], "symmetric": True}}},
      "same types at both ends"),
     ({"entities": {"Entity": {}}}, "reserved"),
-    ({"entities": {"LoadInProgress": {}}}, "reserved for the node that orders"),
 ])
 def test_broken_schema_is_refused_with_the_part_named(document, fault):
     with pytest.raises(SchemaError, match=fault):
