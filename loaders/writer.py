@@ -146,7 +146,7 @@ class BatchWriter:
             return True
         place = buffer.places[identity]
         had = buffer[place]
-        buffer[place] = (*had[:PROPS], merged(had[PROPS], row[PROPS]), *row[PROPS + 1:])
+        buffer[place] = (*had[:PROPS], merged(had[PROPS], row[PROPS]))
         return False
 
     def _start_relations(self) -> None:
