@@ -55,13 +55,21 @@ def _no_rare_collections() -> None:
     validation.rare_garbage_collection = contextlib.nullcontext
 
 
+def _no_worker() -> None:
+    """Every relation checked in the loading process, however large the input."""
+    from loaders import validation
+
+    validation.PARALLEL_FROM_BYTES = float("inf")
+
+
 SWITCHES = {
     "creating known-new records": _no_creating,
     "rare young collections": _no_rare_collections,
+    "the validation worker": _no_worker,
 }
-# Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): the validation
-# worker and statement planning ahead (preparation), commit 6f4f8bd; ends by element id and pipelined
-# batches, the commits that removed them from loaders/writer.py.
+# Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): statement
+# planning ahead (preparation), commit 6f4f8bd; ends by element id and pipelined batches, the commits
+# that removed them from loaders/writer.py.
 VARIANTS = ["all mechanisms", *SWITCHES, "LOAD CSV"]
 
 

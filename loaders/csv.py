@@ -218,9 +218,5 @@ def reader(paths) -> RecordSource:
             if not file.relationships:
                 yield from _entities(file, validator)
 
-    def relations(validator: Validator):
-        for file in files:
-            if file.relationships:
-                yield from _relations(file, validator)
-
-    return RecordSource(entities, relations)
+    return RecordSource(entities, tuple((file.path.stat().st_size, functools.partial(_relations, file))
+                                        for file in files if file.relationships))

@@ -178,7 +178,7 @@ class DocumentReader:
         self.review.append(f"{article.path}: names the graph does not know: {shown}{more}")
 
     def source(self) -> RecordSource:
-        return RecordSource(self.entities, self.relations, review=lambda: self.review)
+        return RecordSource.of(self.entities, self.relations, review=lambda: self.review)
 
 
 def reader(paths) -> RecordSource:

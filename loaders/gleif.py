@@ -236,7 +236,7 @@ class GleifReader:
                 "in no LEI record file given, or is not identified by a LEI"]
 
     def source(self) -> RecordSource:
-        return RecordSource(self.entities, self.relations, review=self.review, source_name=SOURCE_NAME)
+        return RecordSource.of(self.entities, self.relations, review=self.review, source_name=SOURCE_NAME)
 
 
 def reader(paths) -> RecordSource:

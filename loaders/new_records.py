@@ -37,6 +37,10 @@ class NewRecords:
     def count_relation(self, item: Row) -> None:
         self._identities.append(_identity(item))
 
+    def absorb(self, other: "NewRecords") -> None:
+        """Take over the relation identities another NewRecords counted (in a worker process)."""
+        self._identities.extend(other._identities)
+
     def know_entities(self, input_types: dict, stored_ids: set) -> None:
         """The input's entities (id -> type) and those of them the database held before the load;
         the relation identities counted are final."""

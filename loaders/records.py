@@ -76,6 +76,15 @@ def with_search_keys(props: dict) -> dict:
     return {**props, "search_keys": found, "search_text": "\n".join(found)}
 
 
+class Findings(NamedTuple):
+    """What a validator of relations found (Validator.findings), to be taken over by another."""
+    relation_count: int
+    problems: list
+    problem_count: int
+    deferred_ends: list
+    deferred_sources: dict
+
+
 MAX_PROBLEMS_KEPT = 1000
 # Neo4j's index behind the id constraint holds keys of about 8 kB at most: a longer id would fail
 # in the middle of the write. 1000 characters are 4000 bytes of UTF-8 at most.
@@ -211,6 +220,27 @@ class Validator:
                                         f"{entity_type} {entity_id!r}; allowed: {', '.join(sorted(allowed))}")
             return False
         return True
+
+    def for_later_relations(self) -> "Validator":
+        """A validator of relations only, knowing this one's entities, for a later part of the input
+        checked elsewhere (loaders/validation.py); absorb then takes over its findings()."""
+        other = Validator(self.schema)
+        other.types = self.types
+        return other
+
+    def findings(self) -> Findings:
+        """What checking relations found, without the entities this validator was given."""
+        return Findings(self.relation_count, self.problems, self.problem_count, self._deferred_ends,
+                        self._deferred_sources)
+
+    def absorb(self, found: Findings) -> None:
+        """Take over what another validator found after this one's records, as if this one had checked them."""
+        self.relation_count += found.relation_count
+        self.problems.extend(found.problems[:MAX_PROBLEMS_KEPT - len(self.problems)])
+        self.problem_count += found.problem_count
+        self._deferred_ends.extend(found.deferred_ends)
+        for source_id, origin in found.deferred_sources.items():
+            self._deferred_sources.setdefault(source_id, origin)
 
     def finish(self, stored_types: Callable[[list[str]], dict]) -> None:
         """Resolve references outside the input through stored_types(ids) -> {id: type}; raise on any problem."""

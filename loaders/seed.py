@@ -136,4 +136,4 @@ def reader(paths) -> RecordSource:
                 if record:
                     yield record
 
-    return RecordSource(entities, relations)
+    return RecordSource.of(entities, relations)

@@ -6,25 +6,35 @@ from typing import Callable, Iterable
 
 from loaders.records import Validator
 
+Phase = Callable[[Validator], Iterable]
+
 
 @dataclass(frozen=True)
 class RecordSource:
     """An input read in two phases, entities then relations, so relations always find their ends.
 
     Each phase yields records as it reads them, so that large files stream instead of sitting in
-    memory.
+    memory. The relation phase is a run of parts, (size in bytes, phase), read in order: a reader
+    whose relations lie in several files gives one part per file, so that a large input's later
+    files can be checked on another core (loaders/validation.py).
     """
-    entities: Callable[[Validator], Iterable]
-    relations: Callable[[Validator], Iterable]
+    entities: Phase
+    relation_parts: tuple[tuple[int, Phase], ...]
     # A named source (wikidata, gleif, ...) proposes ids, which reconciliation decides
     # (loaders/reconcile.py); seed and CSV records carry their final ids and skip that step.
     source_name: str | None = None
     # What the reader found for a researcher to look at (e.g. names no entity has), once read.
     review: Callable[[], list] | None = None
 
+    @classmethod
+    def of(cls, entities: Phase, relations: Phase, **details) -> "RecordSource":
+        """A source whose relations are read in one part."""
+        return cls(entities, ((0, relations),), **details)
+
     def __call__(self, validator: Validator) -> Iterable:
         yield from self.entities(validator)
-        yield from self.relations(validator)
+        for _, phase in self.relation_parts:
+            yield from phase(validator)
 
 
 def combine(sources: list[RecordSource]) -> RecordSource:
@@ -33,8 +43,4 @@ def combine(sources: list[RecordSource]) -> RecordSource:
         for source in sources:
             yield from source.entities(validator)
 
-    def relations(validator):
-        for source in sources:
-            yield from source.relations(validator)
-
-    return RecordSource(entities, relations)
+    return RecordSource(entities, tuple(part for source in sources for part in source.relation_parts))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 import struct
 import tempfile
 
@@ -26,6 +27,17 @@ class Spool:
         self._chunk.append(item)
         if len(self._chunk) >= CHUNK_ROWS:
             self._dump()
+
+    def flush(self) -> None:
+        """Write out what is buffered (a worker process that filled this spool ends with it)."""
+        self._dump()
+        self._file.flush()
+
+    def extend(self, other: "Spool") -> None:
+        """Append every item of another spool, after this one's."""
+        self._dump()
+        other._file.seek(0)
+        shutil.copyfileobj(other._file, self._file)
 
     def __iter__(self):
         self._dump()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from kb.schema import schema
+from loaders import worker
 from loaders.new_records import NewRecords
 from loaders.records import RelationRecord, Row, Validator
 from loaders.source import RecordSource
@@ -52,10 +53,55 @@ def rare_garbage_collection():
         gc.set_threshold(*thresholds)
 
 
+# Below this many bytes of relation files, checking half of them in a worker process saves less
+# time than the fork and the hand-over cost (1 MB, 20,000 relations: 0.22 s checked here alone,
+# 0.17 s with the worker; 0.5 MB: 0.11 s and 0.08 s).
+PARALLEL_FROM_BYTES = 1024 * 1024
+
+
 def check(records: RecordSource, spool: Spool, dry_run: bool) -> Checked:
     """Read and check every record of the input, leaving its Rows in spool (none in a dry run);
-    raise InvalidRecord, naming each problem's origin and field, if any record is refused."""
+    raise InvalidRecord, naming each problem's origin and field, if any record is refused.
+
+    A large input whose relations lie in several parts has the later half of them checked in a
+    forked worker on the other core, with the same result as if checked here."""
     checked = Checked(Validator(schema()), spool, dry_run)
-    checked.take(records(checked.validator))
+    checked.take(records.entities(checked.validator))
+    own, later = _halves(records.relation_parts)
+    if own and later and worker.CAN_FORK and sum(size for size, _ in records.relation_parts) >= PARALLEL_FROM_BYTES:
+        _check_beside(own, later, checked)
+    else:
+        for _, phase in records.relation_parts:
+            checked.take(phase(checked.validator))
     checked.validator.finish(stored_types)
     return checked
+
+
+def _check_beside(own: tuple, later: tuple, checked: Checked) -> None:
+    """Check the own parts here while a forked worker checks the later ones into a spool of its
+    own; then take over what it found, its rows after these."""
+    with Spool() as later_spool:
+        def check_later():
+            found = Checked(checked.validator.for_later_relations(), later_spool, checked.dry_run)
+            for _, phase in later:
+                found.take(phase(found.validator))
+            # The spool's file is shared with this process; the rest goes back through the pipe.
+            later_spool.flush()
+            return found.validator.findings(), found.new_records
+
+        with worker.forked(check_later) as later_worker:
+            for _, phase in own:
+                checked.take(phase(checked.validator))
+            findings, new_records = later_worker.result()
+        checked.validator.absorb(findings)
+        checked.new_records.absorb(new_records)
+        checked.spool.extend(later_spool)
+
+
+def _halves(parts: tuple) -> tuple[tuple, tuple]:
+    """The parts split in two runs of about equal size, their order kept."""
+    total, running, best = sum(size for size, _ in parts), 0, (float("inf"), 0)
+    for index, (size, _) in enumerate(parts[:-1], start=1):
+        running += size
+        best = min(best, (abs(total - 2 * running), index))
+    return parts[:best[1]], parts[best[1]:]

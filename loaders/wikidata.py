@@ -234,7 +234,7 @@ def reader(paths, query: str | None = None, retrieved: str | None = None) -> Rec
                 if record:
                     yield record
 
-    return RecordSource(entities, relations, source_name=SOURCE_NAME)
+    return RecordSource.of(entities, relations, source_name=SOURCE_NAME)
 
 
 def _pool(proposed: dict, found: _File, entity_id: str, type_name: str, props: dict, origin: str) -> None:

@@ -58,7 +58,7 @@ def tricky_seeds(folder: Path) -> list[Path]:
 
 
 def generated(folder: Path) -> list[Path]:
-    result = CliRunner().invoke(main, ["generate", "--entities", "400", "--relations", "2000", "--seed", "11",
+    result = CliRunner().invoke(main, ["generate", "--entities", "5000", "--relations", "25000", "--seed", "11",
                                        "--out", str(folder)])
     assert result.exit_code == 0, result.output
     return [folder]

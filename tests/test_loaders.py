@@ -182,14 +182,15 @@ def test_input_is_read_once_and_written_from_what_was_checked(seeded_db, tmp_pat
     write(tmp_path, "relationships.csv", GOOD_RELATIONSHIPS)
     source, calls = by_path.reader_for([tmp_path]), []
 
-    def counted(phase):
+    def counted(phase, name):
         def read(validator):
-            calls.append(phase.__name__)
+            calls.append(name)
             return phase(validator)
         return read
 
     base_nodes, base_relations = graph_counts()
-    pipeline.load(RecordSource(counted(source.entities), counted(source.relations)), show_progress=False)
+    parts = tuple((size, counted(phase, "relations")) for size, phase in source.relation_parts)
+    pipeline.load(RecordSource(counted(source.entities, "entities"), parts), show_progress=False)
     assert calls == ["entities", "relations"]
     assert graph_counts() == (base_nodes + 3, base_relations + 1)
 
