@@ -89,31 +89,31 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def write(items: Iterable[Row], is_new: Callable[[Row], bool], echo=_say) -> Counter:
+def write(items: Iterable[Row], is_repeated: Callable[[Row], bool], echo=_say) -> Counter:
     """Import the checked rows into the empty local database; returns the input's rows by type (a tie
     the input states twice counts twice, though it is imported once).
 
-    is_new(item) is False for a relation whose identity the input gives more than once
+    is_repeated(item) is True for a relation whose identity the input gives more than once
     (loaders/new_records.py): those are merged here first. The server is stopped and started
     again; the constraints and indexes are the caller's to make (kb/ddl.py init)."""
     with tempfile.TemporaryDirectory(prefix="kb-bulk-") as work:
         files = _CsvFiles(Path(work))
         try:
-            written = _write_rows(items, is_new, files)
+            written = _write_rows(items, is_repeated, files)
         finally:
             files.close()
         _import(files, Path(work), echo)
     return written
 
 
-def _write_rows(items: Iterable[Row], is_new: Callable[[Row], bool], files: "_CsvFiles") -> Counter:
+def _write_rows(items: Iterable[Row], is_repeated: Callable[[Row], bool], files: "_CsvFiles") -> Counter:
     written, repeated = Counter(), {}
     for item in items:
         is_entity, type_name, row = item
         written[type_name] += 1
         if is_entity:
             files.entity(type_name, with_search_keys(row))
-        elif is_new(item):
+        elif not is_repeated(item):
             files.relation(type_name, row[START], row[END], row[PROPS])
         else:
             identity = (type_name, row[START], row[END], row[KEY])
@@ -123,15 +123,36 @@ def _write_rows(items: Iterable[Row], is_new: Callable[[Row], bool], files: "_Cs
     return written
 
 
-def _cell(value) -> str:
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is list:
-        return ARRAY_DELIMITER.join(value)
-    if kind is bool:
-        return "true" if value else "false"
-    return repr(value)      # int or float: repr keeps every digit of a float
+class _ImportFile:
+    """One import file: its header written on opening, then one line per row."""
+
+    def __init__(self, path: Path, header: list[str], names: list[str], kinds: list[str]):
+        self.path, self.names = path, names
+        self.list_columns = [i for i, kind in enumerate(kinds) if kind == "string[]"]
+        self.boolean_columns = [i for i, kind in enumerate(kinds) if kind == "boolean"]
+        self.rows = 0
+        self.array_joins = 0        # delimiters written between list items
+        self._handle = open(path, "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._handle, lineterminator="\n")
+        self._writer.writerow(header)
+
+    def add(self, first: list, props: dict) -> None:
+        """Write a row: the first cells, then the properties in column order. The csv module writes an
+        absent value (None) as an empty cell and a number as its repr; lists and booleans need us."""
+        cells = [props.get(name) for name in self.names]
+        for index in self.list_columns:
+            items = cells[index]
+            if items is not None:
+                self.array_joins += len(items) - 1
+                cells[index] = ARRAY_DELIMITER.join(items)
+        for index in self.boolean_columns:
+            if cells[index] is not None:
+                cells[index] = "true" if cells[index] else "false"
+        self._writer.writerow(first + cells)
+        self.rows += 1
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 class _CsvFiles:
@@ -139,66 +160,47 @@ class _CsvFiles:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        # type -> (path, csv writer, file, property names in column order)
-        self.open: dict[str, tuple] = {}
+        self.open: dict[str, _ImportFile] = {}
         self.nodes: list[tuple[str, Path]] = []
         self.relationships: list[tuple[str, Path]] = []
-        self.rows: Counter = Counter()
-        self.array_joins: Counter = Counter()   # delimiters written, per file
         self.multiline: list[Path] = []
 
-    def _file(self, type_name: str, is_entity: bool):
+    def _file(self, type_name: str, is_entity: bool) -> _ImportFile:
         if type_name not in self.open:
             declared = (schema().entity(type_name) if is_entity else schema().relation(type_name)).properties
             names = [name for name in declared if name != "id"]
-            header = [f"{name}:{HEADER_TYPES[declared[name].type]}" for name in names]
+            kinds = [declared[name].type for name in names]
+            header = [f"{name}:{HEADER_TYPES[kind]}" for name, kind in zip(names, kinds)]
             if is_entity:
                 header = ["id:ID", *header, *SEARCH_COLUMNS]
                 names += [column.split(":")[0] for column in SEARCH_COLUMNS]
+                kinds += ["string[]", "string"]
             else:
                 header = [":START_ID", ":END_ID", *header]
             path = self.folder / f"{'nodes' if is_entity else 'relationships'}_{type_name}.csv"
-            handle = open(path, "w", newline="", encoding="utf-8")
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(header)
             (self.nodes if is_entity else self.relationships).append((type_name, path))
-            self.open[type_name] = (path, writer, handle, names)
+            self.open[type_name] = _ImportFile(path, header, names, kinds)
         return self.open[type_name]
 
     def entity(self, type_name: str, props: dict) -> None:
-        path, writer, _, names = self._file(type_name, True)
-        writer.writerow([props["id"], *self._cells(path, props, names)])
+        self._file(type_name, True).add([props["id"]], props)
 
     def relation(self, type_name: str, start: str, end: str, props: dict) -> None:
-        path, writer, _, names = self._file(type_name, False)
-        writer.writerow([start, end, *self._cells(path, props, names)])
-
-    def _cells(self, path: Path, props: dict, names: list[str]) -> list[str]:
-        cells = []
-        for name in names:
-            value = props.get(name)
-            if value is None:
-                cells.append("")
-                continue
-            if type(value) is list:
-                self.array_joins[path] += len(value) - 1
-            cells.append(_cell(value))
-        self.rows[path] += 1
-        return cells
+        self._file(type_name, False).add([start, end], props)
 
     def close(self) -> None:
         """Close every file, then check what the import must know: which files hold a value on
         several lines (neo4j-admin reads only those slowly), and that no value held the array
         delimiter (the file would hold more of them than the arrays' joins)."""
-        for path, _, handle, _ in self.open.values():
-            handle.close()
-        for path, _, _, _ in self.open.values():
-            content = path.read_bytes()
-            if content.count(b"\n") != self.rows[path] + 1 or b"\r" in content:
-                self.multiline.append(path)
-            if content.count(ARRAY_DELIMITER.encode()) != self.array_joins[path]:
+        for file in self.open.values():
+            file.close()
+        for file in self.open.values():
+            content = file.path.read_bytes()
+            if content.count(b"\n") != file.rows + 1 or b"\r" in content:
+                self.multiline.append(file.path)
+            if content.count(ARRAY_DELIMITER.encode()) != file.array_joins:
                 raise BulkLoadError(f"Bulk load refused: a value of the input holds the character U+001F, which "
-                                    f"bulk mode uses between list items ({path.name}); use --mode incremental.")
+                                    f"bulk mode uses between list items ({file.path.name}); use --mode incremental.")
 
 
 def _import(files: _CsvFiles, work: Path, echo) -> None:

@@ -52,9 +52,14 @@ class NewRecords:
     def is_new(self, item: Row) -> bool:
         if item.is_entity:
             return self._created(item.data["id"])
-        if self._repeated and _identity(item) in self._repeated:
+        if self.is_repeated(item):
             return False
         return self._created(item.data.start) or self._created(item.data.end)
+
+    def is_repeated(self, item: Row) -> bool:
+        """Whether the input gives this relation's identity more than once (a hash shared by two
+        identities counts as given twice)."""
+        return bool(self._repeated) and _identity(item) in self._repeated
 
     def _created(self, entity_id: str) -> bool:
         return entity_id in self._input_types and entity_id not in self._stored_ids

@@ -69,7 +69,7 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
             total = report.entities + report.relations
             if bulk.choose(mode, records.source_name, total) == "bulk":                         # choose mode
                 # A first load: preparation.database_ready builds the constraints and indexes once it is in.
-                report.written = bulk.write(rows, new_records.is_new)                            # write
+                report.written = bulk.write(rows, new_records.is_repeated)                       # write
             else:
                 report.written = writer.write(rows, new_records, batch_size, first_load,
                                               progress=_progress(total, "Loading", show_progress))
