@@ -50,6 +50,8 @@ def test_a_tie_given_twice_is_merged_both_times():
     new_records = counted(tie("city-new", "org-new"), tie("city-new", "org-new"), tie("city-new", "org-old"))
     assert not new_records.is_new(tie("city-new", "org-new"))
     assert new_records.is_new(tie("city-new", "org-old"))
+    assert new_records.is_repeated(tie("city-new", "org-new"))
+    assert not new_records.is_repeated(tie("city-new", "org-old"))
 
 
 def test_type_and_key_are_part_of_a_ties_identity():
