@@ -5,8 +5,8 @@ a database that already holds about half as many other entities (1m: 100,000, th
 first rows under other ids). Our loader with every mechanism, then with each one switched off in
 turn, and LOAD CSV ... IN TRANSACTIONS on the same input and the same database state: one server,
 loaded with the existing entities once, from which each run's records are deleted again. Rounds
-run the variants interleaved, in alternating order, on this busy machine; the load average is
-recorded with every run.
+run the variants interleaved, in alternating order, with our loader's every-mechanism baseline
+first and last in each; the load average is recorded with every run.
 
 A mechanism is switched off by replacing its part of the loader in the child process that runs
 the load (SWITCHES below), so the product code carries no switch of the benchmark's.
@@ -70,7 +70,8 @@ SWITCHES = {
 # Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): statement
 # planning ahead (preparation), commit 6f4f8bd; ends by element id and pipelined batches, the commits
 # that removed them from loaders/writer.py.
-VARIANTS = ["all mechanisms", *SWITCHES, "LOAD CSV"]
+BASELINE = "all mechanisms"
+VARIANTS = [BASELINE, *SWITCHES, "LOAD CSV"]
 
 
 def child(variant: str, folder: str) -> None:
@@ -178,8 +179,10 @@ def run(entities: int, relations: int, rounds: int, save) -> dict:
         harness.start_server()
         pipeline.load(csv_loader.reader([existing]), show_progress=False)
         for round_index in range(rounds):
-            # Alternate the order, so that no variant always runs in the same part of a round.
+            # Alternate the order, so that no variant always runs in the same part of a round; the
+            # baseline runs first and last in each, as a round's first run finds the server coldest.
             order = VARIANTS if round_index % 2 == 0 else VARIANTS[::-1]
+            order = [*order, BASELINE] if order[0] == BASELINE else [BASELINE, *order]
             for variant in order:
                 harness.say(f"ablation: {variant} (round {round_index + 1} of {rounds}) ...")
                 figures = measure(variant, folder)
@@ -196,13 +199,16 @@ def mechanisms(runs: dict) -> list[dict]:
     def median(variant):
         return statistics.median(r["seconds"] for r in runs[variant]) if runs[variant] else float("nan")
 
-    with_all = median("all mechanisms")
+    with_all = median(BASELINE)
+    # A variant's run pairs with the mean of its round's baseline runs (a failed run leaves its round unpaired).
+    by_round = {}
+    for r in runs[BASELINE]:
+        by_round.setdefault(r["round"], []).append(r["seconds"])
+    base = {round_number: statistics.mean(seconds) for round_number, seconds in by_round.items()}
     table = []
     for name in SWITCHES:
         without = median(name)
         gain = without / with_all - 1
-        # Runs of one round pair up by their round (a failed run leaves its round unpaired).
-        base = {r["round"]: r["seconds"] for r in runs["all mechanisms"]}
         by_round = [round(r["seconds"] / base[r["round"]] - 1, 3) for r in runs[name] if r["round"] in base]
         table.append({"mechanism": name, "seconds_with": round(with_all, 2), "seconds_without": round(without, 2),
                       "gain": round(gain, 3), "gain_by_round": by_round,
@@ -217,7 +223,7 @@ def report(payload: dict) -> str:
                          f"relations into a database holding {payload['existing_entities']} others)",
                          ["mechanism", "with s", "without s", "gain", "by round", "verdict"], rows)
     load_csv, ours = (statistics.median(r["seconds"] for r in payload["runs"][v]) if payload["runs"][v] else
-                      float("nan") for v in ("LOAD CSV", "all mechanisms"))
+                      float("nan") for v in ("LOAD CSV", BASELINE))
     return text + f"\nLOAD CSV IN TRANSACTIONS: {load_csv:.1f} s (median); ours / LOAD CSV = {load_csv / ours:.2f}x"
 
 
