@@ -22,13 +22,14 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from kb import db
+from kb import db, server
 from kb.schema import ENTITY_LABEL
 
 # A mechanism earns its place when the load without it takes at least this much longer.
@@ -62,10 +63,18 @@ def _no_worker() -> None:
     validation.PARALLEL_FROM_BYTES = float("inf")
 
 
+def _no_sender() -> None:
+    """Each batch sent by the thread that made it, so that the next is made only once it is written."""
+    from loaders.writer import Sender
+
+    Sender.submit = lambda self, task: task()
+
+
 SWITCHES = {
     "creating known-new records": _no_creating,
     "rare young collections": _no_rare_collections,
     "the validation worker": _no_worker,
+    "batches made while one is sent": _no_sender,
 }
 # Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): statement
 # planning ahead (preparation), commit 6f4f8bd; ends by element id and pipelined batches, the commits
@@ -122,6 +131,23 @@ def _counts() -> tuple[int, int]:
     return nodes, relations
 
 
+def _settle(idle_share: float = 0.1, sample_seconds: float = 2.0, longest: float = 120.0) -> None:
+    """Wait until the server uses less than idle_share of a core: the deletion leaves it merging
+    its search index and flushing pages for a while, which would take the next run's second core."""
+    pid, ticks = server.status().pid, os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + longest
+
+    def cpu_seconds() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    while time.monotonic() < deadline:
+        used = cpu_seconds()
+        time.sleep(sample_seconds)
+        if (cpu_seconds() - used) / sample_seconds < idle_share:
+            return
+
+
 def measure(variant: str, folder: Path) -> dict:
     """One variant's incremental load into the running server, which holds the existing entities
     only; the load's records are deleted again afterwards."""
@@ -143,6 +169,7 @@ def measure(variant: str, folder: Path) -> dict:
                   "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS", prefix=EXISTING_PREFIX)
     if _counts() != before:
         raise RuntimeError(f"the database did not return to its state before the {variant} run")
+    _settle()
     return {"variant": variant, "seconds": round(seconds, 2), "entities_added": after[0] - before[0],
             "relations_added": after[1] - before[1], "load_average_before": round(load_average, 2),
             "load_average_after": round(os.getloadavg()[0], 2)}
@@ -163,25 +190,29 @@ def dataset(entities: int, relations: int) -> tuple[Path, dict]:
     return folder, json.loads(manifest.read_text())
 
 
-def run(entities: int, relations: int, rounds: int, save) -> dict:
-    """Every variant in each round, on one server holding the existing entities; save(payload)
+def run(entities: int, relations: int, rounds: int, save, variants: list[str] = VARIANTS) -> dict:
+    """Every variant in each round, on one server holding the existing entities, after one uncounted
+    load that warms the server (its JIT compiles most of the write path during the first); save(payload)
     after every run, so that a run cut short keeps what it measured."""
     from loaders import csv as csv_loader
     from loaders import pipeline
 
     folder, summary = dataset(entities, relations)
     existing, existing_count = existing_entities(folder, summary["entities"])
-    runs = {variant: [] for variant in VARIANTS}
+    variants = [BASELINE, *(v for v in variants if v != BASELINE)]
+    runs = {variant: [] for variant in variants}
     payload = {"input": {"entities": summary["entities"], "relations": summary["relations"]},
                "existing_entities": existing_count, "rounds": rounds, "keep_from_gain": KEEP_FROM_GAIN,
                "runs": runs}
     with harness.fresh_server():
         harness.start_server()
         pipeline.load(csv_loader.reader([existing]), show_progress=False)
+        _settle()
+        harness.say(f"ablation: warm-up: {measure(BASELINE, folder)['seconds']} s, not counted")
         for round_index in range(rounds):
             # Alternate the order, so that no variant always runs in the same part of a round; the
             # baseline runs first and last in each, as a round's first run finds the server coldest.
-            order = VARIANTS if round_index % 2 == 0 else VARIANTS[::-1]
+            order = variants if round_index % 2 == 0 else variants[::-1]
             order = [*order, BASELINE] if order[0] == BASELINE else [BASELINE, *order]
             for variant in order:
                 harness.say(f"ablation: {variant} (round {round_index + 1} of {rounds}) ...")
@@ -206,7 +237,7 @@ def mechanisms(runs: dict) -> list[dict]:
         by_round.setdefault(r["round"], []).append(r["seconds"])
     base = {round_number: statistics.mean(seconds) for round_number, seconds in by_round.items()}
     table = []
-    for name in SWITCHES:
+    for name in (variant for variant in SWITCHES if variant in runs):
         without = median(name)
         gain = without / with_all - 1
         by_round = [round(r["seconds"] / base[r["round"]] - 1, 3) for r in runs[name] if r["round"] in base]
@@ -222,7 +253,7 @@ def report(payload: dict) -> str:
     text = harness.table(f"Mechanisms ({payload['input']['entities']} entities, {payload['input']['relations']} "
                          f"relations into a database holding {payload['existing_entities']} others)",
                          ["mechanism", "with s", "without s", "gain", "by round", "verdict"], rows)
-    load_csv, ours = (statistics.median(r["seconds"] for r in payload["runs"][v]) if payload["runs"][v] else
+    load_csv, ours = (statistics.median(r["seconds"] for r in payload["runs"][v]) if payload["runs"].get(v) else
                       float("nan") for v in ("LOAD CSV", BASELINE))
     return text + f"\nLOAD CSV IN TRANSACTIONS: {load_csv:.1f} s (median); ours / LOAD CSV = {load_csv / ours:.2f}x"
 
@@ -232,13 +263,16 @@ def main() -> int:
     parser.add_argument("--entities", type=int, default=harness.SIZES["1m"]["entities"])
     parser.add_argument("--relations", type=int, default=harness.SIZES["1m"]["relations"])
     parser.add_argument("--rounds", type=int, default=1, help="how many times each variant runs, interleaved")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS,
+                        help="only these variants (our loader with every mechanism always runs)")
     parser.add_argument("--child", nargs=2, metavar=("VARIANT", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return 0
     size = f"{args.entities} entities, {args.relations} relations"
-    payload = run(args.entities, args.relations, args.rounds, lambda found: harness.save("ablation", size, found))
+    payload = run(args.entities, args.relations, args.rounds, lambda found: harness.save("ablation", size, found),
+                  args.variants)
     print(report(payload))
     return 0
 

@@ -1,4 +1,5 @@
-"""The batched writer: relations find their ends by id, whether this load wrote them or they were stored before."""
+"""The batched writer: relations find their ends by id, whether this load wrote them or they were stored
+before; batches go to the server one after the other, and none after one that failed."""
 import pytest
 
 from kb import db
@@ -56,3 +57,14 @@ def test_the_driver_describes_a_batch_by_its_row_count_not_its_rows(empty_db, ca
     assert all("<1 rows>" in message for message in sent)
     assert not any("Wuxi" in message or "W Alliance" in message for message in sent)
     assert members() == [("city-w", "org-w")]
+
+
+def test_no_batch_is_sent_after_one_that_failed(empty_db):
+    # Batches of one row: the tie to a missing entity fails in its own transaction, and the valid
+    # ties given after it are not written, though they were made while it was being sent.
+    with pytest.raises(LoadInterrupted, match="found an end missing"):
+        with BatchWriter(1, NewRecords()) as batches:
+            for item in (CITY, ALLIANCE, member_of(end="org-missing"), member_of(), member_of(start="org-w")):
+                batches.add(item)
+    assert members() == []
+    assert db.read("MATCH (n:Entity) RETURN count(n) AS c")[0]["c"] == 2
