@@ -1,8 +1,6 @@
 """Batched, idempotent writes: one UNWIND statement per entity type and per relation type."""
 from __future__ import annotations
 
-import queue
-import threading
 from collections import Counter, defaultdict
 from typing import Iterable
 
@@ -94,57 +92,10 @@ class Batch(list):
         return f"<{len(self)} rows>"
 
 
-class Sender:
-    """Runs the writer's transactions one after the other on a thread of its own, so that the next
-    batch is made (rows read from the spool, search keys, folding) while the server writes this
-    one; at most one batch waits. A failed transaction's error is raised in the writer's thread
-    at its next call, and the batches after it are not sent."""
-
-    def __init__(self):
-        self._tasks: queue.Queue = queue.Queue(maxsize=1)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="kb-load-sender", daemon=True)
-        self._thread.start()
-
-    def submit(self, task) -> None:
-        self._raise()
-        self._tasks.put(task)
-
-    def drain(self) -> None:
-        """Wait until every submitted task has run."""
-        self._tasks.join()
-        self._raise()
-
-    def close(self, error: BaseException | None = None) -> None:
-        """End the thread once the submitted tasks have run; with the writer's own error, the
-        tasks not yet begun are skipped."""
-        if error is not None and self._error is None:
-            self._error = error
-        self._tasks.put(None)
-        self._thread.join()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        while True:
-            task = self._tasks.get()
-            try:
-                if task is None:
-                    return
-                if self._error is None:
-                    task()
-            except BaseException as error:  # raised again in the writer's thread
-                self._error = error
-            finally:
-                self._tasks.task_done()
-
-
 class BatchWriter:
     """Buffers records per type and writes each buffer as one transaction when it is full, one
-    batch after the other (through a Sender): entities before the relations that need them, a
-    later row after an earlier one."""
+    batch after the other: entities before the relations that need them, a later row after an
+    earlier one."""
 
     def __init__(self, batch_size: int, new_records: NewRecords, on_written=lambda n: None,
                  on_entities_written=lambda: None):
@@ -157,7 +108,6 @@ class BatchWriter:
         self.relations: dict[tuple[str, bool], Batch] = defaultdict(Batch)
         self.written: Counter = Counter()
         self._relations_started = False
-        self._sender = Sender()
 
     def add(self, item: Row) -> None:
         """Buffer one row and write its buffer once it is full."""
@@ -202,8 +152,6 @@ class BatchWriter:
     def _start_relations(self) -> None:
         for entity_batch in list(self.entities):
             self._flush_entities(entity_batch)
-        # Every entity is written before any relation is made: the relations' ends must be there.
-        self._sender.drain()
         self._relations_started = True
         self.on_entities_written()
 
@@ -211,16 +159,12 @@ class BatchWriter:
         return self
 
     def __exit__(self, error_type, error, traceback) -> None:
-        """On success, write what is still buffered; in any case, wait for the sender to end."""
-        try:
-            if error is None:
-                for batch in list(self.entities):
-                    self._flush_entities(batch)
-                for batch in list(self.relations):
-                    self._flush_relations(batch)
-                self._sender.drain()
-        finally:
-            self._sender.close(error)
+        """On success, write what is still buffered."""
+        if error is None:
+            for batch in list(self.entities):
+                self._flush_entities(batch)
+            for batch in list(self.relations):
+                self._flush_relations(batch)
 
     def _flush_entities(self, batch: tuple[str, bool]) -> None:
         self._flush(entity_statement(*batch), batch[0], self.entities.pop(batch, Batch()))
@@ -230,12 +174,9 @@ class BatchWriter:
 
     def _flush(self, statement: str, type_name: str, rows: Batch) -> None:
         if rows:
-            self._sender.submit(lambda: self._sent(statement, type_name, rows))
-
-    def _sent(self, statement: str, type_name: str, rows: Batch) -> None:
-        count = _commit(statement, type_name, rows)
-        self.written[type_name] += count
-        self.on_written(count)
+            count = _commit(statement, type_name, rows)
+            self.written[type_name] += count
+            self.on_written(count)
 
 
 def _commit(statement: str, type_name: str, rows: Batch) -> int:
