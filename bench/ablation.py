@@ -11,7 +11,12 @@ first and last in each; the load average is recorded with every run.
 A mechanism is switched off by replacing its part of the loader in the child process that runs
 the load (SWITCHES below), so the product code carries no switch of the benchmark's.
 
-Usage: python bench/ablation.py [--entities N --relations M] [--rounds N]   (default: the 1m size)
+With --mode bulk, each variant instead loads the same files into an empty server of its own in bulk
+mode (loaders/bulk.py), for the mechanisms bulk mode shares (the validation worker, rare young
+collections); LOAD CSV has no place there.
+
+Usage: python bench/ablation.py [--entities N --relations M] [--rounds N] [--variants ...] [--mode bulk]
+(default: the 1m size, incremental, every variant)
 """
 from __future__ import annotations
 
@@ -63,34 +68,27 @@ def _no_worker() -> None:
     validation.PARALLEL_FROM_BYTES = float("inf")
 
 
-def _no_sender() -> None:
-    """Each batch sent by the thread that made it, so that the next is made only once it is written."""
-    from loaders.writer import Sender
-
-    Sender.submit = lambda self, task: task()
-
-
 SWITCHES = {
     "creating known-new records": _no_creating,
     "rare young collections": _no_rare_collections,
     "the validation worker": _no_worker,
-    "batches made while one is sent": _no_sender,
 }
 # Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): statement
-# planning ahead (preparation), commit 6f4f8bd; ends by element id and pipelined batches, the commits
-# that removed them from loaders/writer.py.
+# planning ahead (preparation), commit 6f4f8bd; ends by element id, pipelined batches and batches made
+# while one is sent (a sender thread), the commits that removed them from loaders/writer.py.
 BASELINE = "all mechanisms"
 VARIANTS = [BASELINE, *SWITCHES, "LOAD CSV"]
 
 
-def child(variant: str, folder: str) -> None:
+def child(variant: str, folder: str, mode: str = "incremental") -> None:
     """Our loader with one mechanism switched off (or none), on the running server."""
     if variant in SWITCHES:
         SWITCHES[variant]()
     from loaders import csv as csv_loader
     from loaders import pipeline
 
-    pipeline.load(csv_loader.reader([folder]), show_progress=False)
+    report = pipeline.load(csv_loader.reader([folder]), show_progress=False, mode=mode)
+    print(json.dumps({"checked_seconds": round(report.checked_seconds, 2)}))
 
 
 # --- the database state before the load --------------------------------------------------------
@@ -148,6 +146,13 @@ def _settle(idle_share: float = 0.1, sample_seconds: float = 2.0, longest: float
             return
 
 
+def _child_run(variant: str, folder: Path, mode: str) -> dict:
+    """Run child() in a process of its own; what it reports (the seconds it spent checking the input)."""
+    done = subprocess.run([sys.executable, "-m", "bench.ablation", "--child", variant, str(folder), mode],
+                          check=True, cwd=harness.BENCH_DIR.parent, stdout=subprocess.PIPE, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def measure(variant: str, folder: Path) -> dict:
     """One variant's incremental load into the running server, which holds the existing entities
     only; the load's records are deleted again afterwards."""
@@ -157,9 +162,9 @@ def measure(variant: str, folder: Path) -> dict:
     load_average = os.getloadavg()[0]
     if variant == "LOAD CSV":
         seconds, _ = harness.timed(load_bench.run_load_csv, folder)
+        loaded = {"checked_seconds": None}
     else:
-        seconds, _ = harness.timed(subprocess.run, [sys.executable, "-m", "bench.ablation", "--child", variant, str(folder)],
-                                   check=True, cwd=harness.BENCH_DIR.parent)
+        seconds, loaded = harness.timed(_child_run, variant, folder, "incremental")
     after = _counts()
     # Relations first, in batches of their own: 5,000 entities detached at once can hold a hub's tens
     # of thousands of ties, more than the server's per-transaction memory limit allows.
@@ -170,8 +175,21 @@ def measure(variant: str, folder: Path) -> dict:
     if _counts() != before:
         raise RuntimeError(f"the database did not return to its state before the {variant} run")
     _settle()
-    return {"variant": variant, "seconds": round(seconds, 2), "entities_added": after[0] - before[0],
+    return {"variant": variant, "seconds": round(seconds, 2), **loaded, "entities_added": after[0] - before[0],
             "relations_added": after[1] - before[1], "load_average_before": round(load_average, 2),
+            "load_average_after": round(os.getloadavg()[0], 2)}
+
+
+def measure_bulk(variant: str, folder: Path, summary: dict) -> dict:
+    """One variant's bulk load into an empty local server of its own; the time includes the server's
+    stop and start around the import, the same in every variant."""
+    with harness.fresh_server():
+        harness.start_server()
+        load_average = os.getloadavg()[0]
+        seconds, loaded = harness.timed(_child_run, variant, folder, "bulk")
+        if _counts() != (summary["entities"], summary["relations"]):
+            raise RuntimeError(f"the {variant} bulk load did not load the input")
+    return {"variant": variant, "seconds": round(seconds, 2), **loaded, "load_average_before": round(load_average, 2),
             "load_average_after": round(os.getloadavg()[0], 2)}
 
 
@@ -190,39 +208,49 @@ def dataset(entities: int, relations: int) -> tuple[Path, dict]:
     return folder, json.loads(manifest.read_text())
 
 
-def run(entities: int, relations: int, rounds: int, save, variants: list[str] = VARIANTS) -> dict:
-    """Every variant in each round, on one server holding the existing entities, after one uncounted
-    load that warms the server (its JIT compiles most of the write path during the first); save(payload)
-    after every run, so that a run cut short keeps what it measured."""
+def run(entities: int, relations: int, rounds: int, save, variants: list[str] = VARIANTS,
+        mode: str = "incremental") -> dict:
+    """Every variant in each round; save(payload) after every run, so that a run cut short keeps what
+    it measured. Incremental: on one server holding the existing entities, after one uncounted load
+    that warms the server (its JIT compiles most of the write path during the first). Bulk: each
+    run into an empty server of its own (LOAD CSV has no bulk counterpart here)."""
     from loaders import csv as csv_loader
     from loaders import pipeline
 
     folder, summary = dataset(entities, relations)
-    existing, existing_count = existing_entities(folder, summary["entities"])
-    variants = [BASELINE, *(v for v in variants if v != BASELINE)]
+    variants = [BASELINE, *(v for v in variants if v != BASELINE and not (mode == "bulk" and v == "LOAD CSV"))]
     runs = {variant: [] for variant in variants}
-    payload = {"input": {"entities": summary["entities"], "relations": summary["relations"]},
-               "existing_entities": existing_count, "rounds": rounds, "keep_from_gain": KEEP_FROM_GAIN,
-               "runs": runs}
+    payload = {"input": {"entities": summary["entities"], "relations": summary["relations"]}, "mode": mode,
+               "rounds": rounds, "keep_from_gain": KEEP_FROM_GAIN, "runs": runs}
+    if mode == "bulk":
+        payload["existing_entities"] = 0
+        _rounds(variants, rounds, lambda variant: measure_bulk(variant, folder, summary), payload, save)
+        return payload
+    existing, payload["existing_entities"] = existing_entities(folder, summary["entities"])
     with harness.fresh_server():
         harness.start_server()
         pipeline.load(csv_loader.reader([existing]), show_progress=False)
         _settle()
         harness.say(f"ablation: warm-up: {measure(BASELINE, folder)['seconds']} s, not counted")
-        for round_index in range(rounds):
-            # Alternate the order, so that no variant always runs in the same part of a round; the
-            # baseline runs first and last in each, as a round's first run finds the server coldest.
-            order = variants if round_index % 2 == 0 else variants[::-1]
-            order = [*order, BASELINE] if order[0] == BASELINE else [BASELINE, *order]
-            for variant in order:
-                harness.say(f"ablation: {variant} (round {round_index + 1} of {rounds}) ...")
-                figures = measure(variant, folder)
-                harness.say(f"ablation: {variant}: {figures['seconds']} s, load average "
-                            f"{figures['load_average_before']}")
-                runs[variant].append({"round": round_index + 1, **figures})
-                payload["mechanisms"] = mechanisms(runs)
-                save(payload)
+        _rounds(variants, rounds, lambda variant: measure(variant, folder), payload, save)
     return payload
+
+
+def _rounds(variants: list[str], rounds: int, measure_one, payload: dict, save) -> None:
+    runs = payload["runs"]
+    for round_index in range(rounds):
+        # Alternate the order, so that no variant always runs in the same part of a round; the
+        # baseline runs first and last in each, as a round's first run finds the server coldest.
+        order = variants if round_index % 2 == 0 else variants[::-1]
+        order = [*order, BASELINE] if order[0] == BASELINE else [BASELINE, *order]
+        for variant in order:
+            harness.say(f"ablation: {variant} (round {round_index + 1} of {rounds}) ...")
+            figures = measure_one(variant)
+            harness.say(f"ablation: {variant}: {figures['seconds']} s (input checked in {figures['checked_seconds']} s), "
+                        f"load average {figures['load_average_before']}")
+            runs[variant].append({"round": round_index + 1, **figures})
+            payload["mechanisms"] = mechanisms(runs)
+            save(payload)
 
 
 def mechanisms(runs: dict) -> list[dict]:
@@ -250,11 +278,13 @@ def mechanisms(runs: dict) -> list[dict]:
 def report(payload: dict) -> str:
     rows = [[m["mechanism"], m["seconds_with"], m["seconds_without"], f"{m['gain']:+.1%}",
              ", ".join(f"{g:+.1%}" for g in m["gain_by_round"]), m["verdict"]] for m in payload["mechanisms"]]
-    text = harness.table(f"Mechanisms ({payload['input']['entities']} entities, {payload['input']['relations']} "
-                         f"relations into a database holding {payload['existing_entities']} others)",
+    text = harness.table(f"Mechanisms, {payload['mode']} ({payload['input']['entities']} entities, "
+                         f"{payload['input']['relations']} relations into a database holding "
+                         f"{payload['existing_entities']} others)",
                          ["mechanism", "with s", "without s", "gain", "by round", "verdict"], rows)
-    load_csv, ours = (statistics.median(r["seconds"] for r in payload["runs"][v]) if payload["runs"].get(v) else
-                      float("nan") for v in ("LOAD CSV", BASELINE))
+    if not payload["runs"].get("LOAD CSV") or not payload["runs"][BASELINE]:
+        return text
+    load_csv, ours = (statistics.median(r["seconds"] for r in payload["runs"][v]) for v in ("LOAD CSV", BASELINE))
     return text + f"\nLOAD CSV IN TRANSACTIONS: {load_csv:.1f} s (median); ours / LOAD CSV = {load_csv / ours:.2f}x"
 
 
@@ -265,14 +295,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="how many times each variant runs, interleaved")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS,
                         help="only these variants (our loader with every mechanism always runs)")
-    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=["incremental", "bulk"], default="incremental",
+                        help="incremental: into a database holding existing entities; bulk: into an empty one")
+    parser.add_argument("--child", nargs="+", metavar="VARIANT FOLDER [MODE]", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return 0
-    size = f"{args.entities} entities, {args.relations} relations"
-    payload = run(args.entities, args.relations, args.rounds, lambda found: harness.save("ablation", size, found),
-                  args.variants)
+    size = f"{args.entities} entities, {args.relations} relations, {args.mode}"
+    name = "ablation" if args.mode == "incremental" else "ablation-bulk"
+    payload = run(args.entities, args.relations, args.rounds, lambda found: harness.save(name, size, found),
+                  args.variants, args.mode)
     print(report(payload))
     return 0
 
