@@ -13,9 +13,10 @@ the load (SWITCHES below), so the product code carries no switch of the benchmar
 
 With --mode bulk, each variant instead loads the same files into an empty server of its own in bulk
 mode (loaders/bulk.py), for the mechanisms bulk mode shares (the validation worker, rare young
-collections); LOAD CSV has no place there.
+collections); with --mode dry-run, each only reads and checks them (`kb load --dry-run`). LOAD CSV
+has no place in either.
 
-Usage: python bench/ablation.py [--entities N --relations M] [--rounds N] [--variants ...] [--mode bulk]
+Usage: python bench/ablation.py [--entities N --relations M] [--rounds N] [--variants ...] [--mode bulk|dry-run]
 (default: the 1m size, incremental, every variant)
 """
 from __future__ import annotations
@@ -87,7 +88,9 @@ def child(variant: str, folder: str, mode: str = "incremental") -> None:
     from loaders import csv as csv_loader
     from loaders import pipeline
 
-    report = pipeline.load(csv_loader.reader([folder]), show_progress=False, mode=mode)
+    dry_run = mode == "dry-run"
+    report = pipeline.load(csv_loader.reader([folder]), show_progress=False, dry_run=dry_run,
+                           mode="auto" if dry_run else mode)
     print(json.dumps({"checked_seconds": round(report.checked_seconds, 2)}))
 
 
@@ -193,6 +196,14 @@ def measure_bulk(variant: str, folder: Path, summary: dict) -> dict:
             "load_average_after": round(os.getloadavg()[0], 2)}
 
 
+def measure_dry_run(variant: str, folder: Path) -> dict:
+    """One variant's dry run (`kb load --dry-run`: read and check only) against the running server."""
+    load_average = os.getloadavg()[0]
+    seconds, checked = harness.timed(_child_run, variant, folder, "dry-run")
+    return {"variant": variant, "seconds": round(seconds, 2), **checked, "load_average_before": round(load_average, 2),
+            "load_average_after": round(os.getloadavg()[0], 2)}
+
+
 def dataset(entities: int, relations: int) -> tuple[Path, dict]:
     """The benchmark's generated files for a size (harness.dataset's when it is one of its sizes)."""
     for size, spec in harness.SIZES.items():
@@ -213,18 +224,25 @@ def run(entities: int, relations: int, rounds: int, save, variants: list[str] = 
     """Every variant in each round; save(payload) after every run, so that a run cut short keeps what
     it measured. Incremental: on one server holding the existing entities, after one uncounted load
     that warms the server (its JIT compiles most of the write path during the first). Bulk: each
-    run into an empty server of its own (LOAD CSV has no bulk counterpart here)."""
+    run into an empty server of its own. Dry run: every run against one empty server. LOAD CSV has
+    a counterpart in the incremental mode only."""
     from loaders import csv as csv_loader
     from loaders import pipeline
 
     folder, summary = dataset(entities, relations)
-    variants = [BASELINE, *(v for v in variants if v != BASELINE and not (mode == "bulk" and v == "LOAD CSV"))]
+    variants = [BASELINE, *(v for v in variants if v != BASELINE and (mode == "incremental" or v != "LOAD CSV"))]
     runs = {variant: [] for variant in variants}
     payload = {"input": {"entities": summary["entities"], "relations": summary["relations"]}, "mode": mode,
                "rounds": rounds, "keep_from_gain": KEEP_FROM_GAIN, "runs": runs}
     if mode == "bulk":
         payload["existing_entities"] = 0
         _rounds(variants, rounds, lambda variant: measure_bulk(variant, folder, summary), payload, save)
+        return payload
+    if mode == "dry-run":
+        payload["existing_entities"] = 0
+        with harness.fresh_server():
+            harness.start_server()
+            _rounds(variants, rounds, lambda variant: measure_dry_run(variant, folder), payload, save)
         return payload
     existing, payload["existing_entities"] = existing_entities(folder, summary["entities"])
     with harness.fresh_server():
@@ -295,15 +313,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="how many times each variant runs, interleaved")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS,
                         help="only these variants (our loader with every mechanism always runs)")
-    parser.add_argument("--mode", choices=["incremental", "bulk"], default="incremental",
-                        help="incremental: into a database holding existing entities; bulk: into an empty one")
+    parser.add_argument("--mode", choices=["incremental", "bulk", "dry-run"], default="incremental",
+                        help="incremental: into a database holding existing entities; bulk: into an empty one; "
+                             "dry-run: read and check only")
     parser.add_argument("--child", nargs="+", metavar="VARIANT FOLDER [MODE]", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return 0
     size = f"{args.entities} entities, {args.relations} relations, {args.mode}"
-    name = "ablation" if args.mode == "incremental" else "ablation-bulk"
+    name = "ablation" if args.mode == "incremental" else f"ablation-{args.mode}"
     payload = run(args.entities, args.relations, args.rounds, lambda found: harness.save(name, size, found),
                   args.variants, args.mode)
     print(report(payload))
