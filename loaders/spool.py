@@ -1,10 +1,12 @@
-"""Checked rows kept on disk between a load's validation pass and its write pass."""
+"""Checked rows (loaders/records.py: Row) kept on disk between a load's validation pass and its write pass."""
 from __future__ import annotations
 
 import pickle
 import shutil
 import struct
 import tempfile
+
+from loaders.records import Row, Tie
 
 CHUNK_ROWS = 5000
 LENGTH = struct.Struct("<Q")
@@ -23,7 +25,7 @@ class Spool:
         self._file = tempfile.TemporaryFile(prefix="kb-load-")
         self._chunk: list = []
 
-    def add(self, item) -> None:
+    def add(self, item: Row) -> None:
         self._chunk.append(item)
         if len(self._chunk) >= CHUNK_ROWS:
             self._dump()
@@ -45,11 +47,16 @@ class Spool:
         # Each chunk is read whole, then unpickled from memory: pickle.load on the file itself
         # would make a read call per object.
         while header := self._file.read(LENGTH.size):
-            yield from pickle.loads(self._file.read(LENGTH.unpack(header)[0]))
+            for is_entity, type_name, data in pickle.loads(self._file.read(LENGTH.unpack(header)[0])):
+                yield Row(is_entity, type_name, data if is_entity else Tie(*data))
 
     def _dump(self) -> None:
         if self._chunk:
-            data = pickle.dumps(self._chunk, protocol=pickle.HIGHEST_PROTOCOL)
+            # As plain tuples: pickle stores a named tuple through a call of Python code per object,
+            # six times slower (about 3.5 s of the 1M input's checking).
+            plain = [(is_entity, type_name, data if is_entity else tuple(data))
+                     for is_entity, type_name, data in self._chunk]
+            data = pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL)
             self._file.write(LENGTH.pack(len(data)) + data)
             self._chunk = []
 
