@@ -1,5 +1,6 @@
 """The kb command, through click's runner, against the real database."""
 import json
+import re
 
 import networkx as nx
 import pytest
@@ -24,6 +25,7 @@ def test_init_load_stats_and_reload(empty_db):
     first = kb("load", SEEDS)
     entities, relations = seed_totals()
     assert first.exit_code == 0 and f"{entities} entities and {relations} relations loaded" in first.output
+    assert re.search(r"\(the input read and checked in \d+\.\d s\)", first.output), first.output
     counts = stats()
     assert (sum(counts["entities"].values()), sum(counts["relations"].values())) == (entities, relations)
     assert kb("load", SEEDS).exit_code == 0
