@@ -156,18 +156,28 @@ def _child_run(variant: str, folder: Path, mode: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _timed(variant: str, run) -> dict:
+    """The variant's figures for one run: run() times (it returns what the run reports) and the load
+    average before and after."""
+    load_average = os.getloadavg()[0]
+    seconds, reported = harness.timed(run)
+    return {"variant": variant, "seconds": round(seconds, 2), **reported,
+            "load_average_before": round(load_average, 2), "load_average_after": round(os.getloadavg()[0], 2)}
+
+
+def _load_csv(folder: Path) -> dict:
+    from bench import load as load_bench
+
+    load_bench.run_load_csv(folder)
+    return {"checked_seconds": None}
+
+
 def measure(variant: str, folder: Path) -> dict:
     """One variant's incremental load into the running server, which holds the existing entities
     only; the load's records are deleted again afterwards."""
-    from bench import load as load_bench
-
     before = _counts()
-    load_average = os.getloadavg()[0]
-    if variant == "LOAD CSV":
-        seconds, _ = harness.timed(load_bench.run_load_csv, folder)
-        loaded = {"checked_seconds": None}
-    else:
-        seconds, loaded = harness.timed(_child_run, variant, folder, "incremental")
+    figures = _timed(variant, (lambda: _load_csv(folder)) if variant == "LOAD CSV" else
+                     (lambda: _child_run(variant, folder, "incremental")))
     after = _counts()
     # Relations first, in batches of their own: 5,000 entities detached at once can hold a hub's tens
     # of thousands of ties, more than the server's per-transaction memory limit allows.
@@ -178,9 +188,7 @@ def measure(variant: str, folder: Path) -> dict:
     if _counts() != before:
         raise RuntimeError(f"the database did not return to its state before the {variant} run")
     _settle()
-    return {"variant": variant, "seconds": round(seconds, 2), **loaded, "entities_added": after[0] - before[0],
-            "relations_added": after[1] - before[1], "load_average_before": round(load_average, 2),
-            "load_average_after": round(os.getloadavg()[0], 2)}
+    return {**figures, "entities_added": after[0] - before[0], "relations_added": after[1] - before[1]}
 
 
 def measure_bulk(variant: str, folder: Path, summary: dict) -> dict:
@@ -188,20 +196,15 @@ def measure_bulk(variant: str, folder: Path, summary: dict) -> dict:
     stop and start around the import, the same in every variant."""
     with harness.fresh_server():
         harness.start_server()
-        load_average = os.getloadavg()[0]
-        seconds, loaded = harness.timed(_child_run, variant, folder, "bulk")
+        figures = _timed(variant, lambda: _child_run(variant, folder, "bulk"))
         if _counts() != (summary["entities"], summary["relations"]):
             raise RuntimeError(f"the {variant} bulk load did not load the input")
-    return {"variant": variant, "seconds": round(seconds, 2), **loaded, "load_average_before": round(load_average, 2),
-            "load_average_after": round(os.getloadavg()[0], 2)}
+    return figures
 
 
 def measure_dry_run(variant: str, folder: Path) -> dict:
     """One variant's dry run (`kb load --dry-run`: read and check only) against the running server."""
-    load_average = os.getloadavg()[0]
-    seconds, checked = harness.timed(_child_run, variant, folder, "dry-run")
-    return {"variant": variant, "seconds": round(seconds, 2), **checked, "load_average_before": round(load_average, 2),
-            "load_average_after": round(os.getloadavg()[0], 2)}
+    return _timed(variant, lambda: _child_run(variant, folder, "dry-run"))
 
 
 def dataset(entities: int, relations: int) -> tuple[Path, dict]:
