@@ -69,10 +69,19 @@ def _no_worker() -> None:
     validation.PARALLEL_FROM_BYTES = float("inf")
 
 
+def _no_concurrent_creates() -> None:
+    """Every relation batch written on the loading thread, one after the other."""
+    from loaders import writer
+
+    writer.BatchWriter._flush_relations = lambda self, batch: self._flush(
+        writer.relation_statement(*batch), batch[0], self.relations.pop(batch, writer.Batch()))
+
+
 SWITCHES = {
     "creating known-new records": _no_creating,
     "rare young collections": _no_rare_collections,
     "the validation worker": _no_worker,
+    "concurrent new ties": _no_concurrent_creates,
 }
 # Measured and removed (docs/BENCHMARKS.md; their switches are in this file's history): statement
 # planning ahead (preparation), commit 6f4f8bd; ends by element id, pipelined batches and batches made

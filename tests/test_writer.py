@@ -1,5 +1,8 @@
 """The batched writer: relations find their ends by id, whether this load wrote them or they were stored
-before; batches go to the server one after the other, and none after one that failed."""
+before; batches that merge go to the server one after the other, batches of new ties alongside one
+another, and none is sent once one has failed."""
+import threading
+
 import pytest
 
 from kb import db
@@ -68,3 +71,46 @@ def test_no_batch_is_sent_after_one_that_failed(empty_db):
                 batches.add(item)
     assert members() == []
     assert db.read("MATCH (n:Entity) RETURN count(n) AS c")[0]["c"] == 2
+
+
+def known_new(entity_ids: list[str]) -> NewRecords:
+    """What validation would know of a load whose entities (all cities) are all new."""
+    new_records = NewRecords()
+    new_records.know_entities({entity_id: "City" for entity_id in entity_ids}, set())
+    return new_records
+
+
+def partners(count: int, end=lambda i: f"city-{i + 1}") -> list[Row]:
+    return [Row(False, "LOCATED_IN", Tie(f"city-{i}", end(i), None, {"note": f"tie {i}"})) for i in range(count)]
+
+
+def writer_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("kb-write")]
+
+
+def test_new_ties_written_alongside_one_another_are_all_written_and_counted(empty_db):
+    cities = [Row(True, "City", {"id": f"city-{i}", "name": f"City {i}"}) for i in range(41)]
+    ties = partners(40)
+    reported = []
+    with BatchWriter(3, known_new([c.data["id"] for c in cities]), reported.append) as batches:
+        for item in cities + ties:
+            batches.add(item)
+    stored = db.read("MATCH (a)-[r:LOCATED_IN]->(b) RETURN a.id AS a, b.id AS b, r.note AS note ORDER BY note")
+    assert sorted((r["a"], r["b"], r["note"]) for r in stored) == sorted(
+        (t.data.start, t.data.end, t.data.props["note"]) for t in ties)
+    assert batches.written["LOCATED_IN"] == len(ties) and batches.written["City"] == len(cities)
+    assert sum(reported) == len(cities) + len(ties)
+    assert writer_threads() == []
+
+
+def test_a_failed_batch_of_new_ties_stops_the_load_and_no_write_outlives_it(empty_db):
+    # city-missing is new to the load but never written: its tie's batch finds an end missing.
+    cities = [Row(True, "City", {"id": f"city-{i}", "name": f"City {i}"}) for i in range(31)]
+    ties = partners(1, end=lambda i: "city-missing") + partners(30)
+    with pytest.raises(LoadInterrupted, match="found an end missing"):
+        with BatchWriter(1, known_new([c.data["id"] for c in cities] + ["city-missing"])) as batches:
+            for item in cities + ties:
+                batches.add(item)
+    assert writer_threads() == []
+    written = db.read("MATCH ()-[r:LOCATED_IN]->() RETURN count(r) AS c")[0]["c"]
+    assert written < len(ties) - 1
