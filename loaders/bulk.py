@@ -29,9 +29,9 @@ from kb.schema import ENTITY_LABEL, schema
 from loaders.records import END, KEY, PROPS, START, Row, merged, with_search_keys
 
 MODES = ("auto", "bulk", "incremental")
-# From this many records auto takes bulk mode: at 1.2M records bulk took 43 s with the server's
-# restart against 65 s incrementally (docs/BENCHMARKS.md). A restart costs the same at any size, so
-# smaller loads gain less; where the two modes meet below 1M has not been measured.
+# From this many records auto takes bulk mode: at 1.2M records into an empty database bulk took 46 s
+# with the server's restart against 52 s incrementally (docs/BENCHMARKS.md, 2 December). A restart
+# costs the same at any size, so smaller loads gain less; where the two modes meet has not been measured.
 BULK_FROM_RECORDS = 1_000_000
 # Arrays are joined with the unit separator, a character no name or source id uses; a value
 # holding it is refused rather than split (checked by count, see _CsvFiles.close).
