@@ -114,3 +114,14 @@ def test_a_failed_batch_of_new_ties_stops_the_load_and_no_write_outlives_it(empt
     assert writer_threads() == []
     written = db.read("MATCH ()-[r:LOCATED_IN]->() RETURN count(r) AS c")[0]["c"]
     assert written < len(ties) - 1
+
+
+def test_progress_counts_every_input_row_though_a_repeated_tie_is_written_once(empty_db):
+    reported = []
+    given = (CITY, ALLIANCE, member_of(), member_of())
+    with BatchWriter(10, NewRecords(), reported.append) as batches:
+        for item in given:
+            batches.add(item)
+    assert members() == [("city-w", "org-w")]
+    assert batches.written["MEMBER_OF"] == 1
+    assert sum(reported) == len(given)
