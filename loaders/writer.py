@@ -217,13 +217,12 @@ class BatchWriter:
 
     def _flush_relations(self, batch: tuple[str, bool]) -> None:
         type_name, creates = batch
-        rows = self.relations.pop(batch, Batch())
+        rows, statement = self.relations.pop(batch, Batch()), relation_statement(*batch)
         if creates and rows:
-            statement = relation_statement(*batch)
             self._alongside.submit(lambda: _commit(statement, type_name, rows),
                                    lambda count: self._written(type_name, count))
         else:
-            self._flush(relation_statement(*batch), type_name, rows)
+            self._flush(statement, type_name, rows)
 
     def _flush(self, statement: str, type_name: str, rows: Batch) -> None:
         if rows:
