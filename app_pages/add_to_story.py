@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb import stories
+from kb.render import stories
 from kb.errors import StoryError
 from kb.saved_queries import parameter_value
 

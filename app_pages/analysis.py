@@ -2,8 +2,9 @@
 tables and as a drawing of the top entities coloured by community and sized by the measure."""
 import streamlit as st
 
-from kb import analysis, citations
-from kb import graph as kb_graph
+from kb import analysis
+from kb.render import citations
+from kb.render import graph as kb_graph
 from kb.schema import schema
 from app_pages import widgets
 
@@ -15,7 +16,7 @@ MEASURE_LABELS = {
     "kcore": "k-core",
 }
 # Every firm's HOME_COUNTRY tie makes China and Germany the brokers of everything; left out by default.
-DEFAULT_LEFT_OUT = ("Country", "Source")
+DEFAULT_LEFT_OUT = ("Country", schema().source_type)
 
 st.title("Analysis")
 linked = st.query_params.get("measure")
@@ -62,11 +63,12 @@ style = analysis.node_style(by, communities, int(top_n))
 chosen = list(style)
 drawn = analysis.subgraph(chosen, filters)
 presentation = widgets.presentation_mode()
-page = citations.with_png_download(
-    kb_graph.to_html(drawn, presentation=presentation, source_titles=widgets.titles_of(drawn.source_ids()),
-                     node_style=style), f"analysis-{measure}.png")
-height = (kb_graph.PRESENTATION if presentation else kb_graph.NORMAL).height
-st.iframe(widgets.framed(page, widgets.explore_link(False)), height=int(height.removesuffix("px")) + 20)
+drawing = kb_graph.drawing(drawn, presentation=presentation, source_titles=widgets.titles_of(drawn.source_ids()),
+                           node_style=style)
+png = citations.png_download(f"analysis-{measure}.png")
+page = drawing.page(extras=(png,))
+st.iframe(widgets.framed(drawing, widgets.explore_link(False), extras=(png,)),
+          height=int(drawing.height.removesuffix("px")) + 20)
 community_of = dict(zip(communities.projection.ids, communities.values))
 shown = sorted({community_of.get(entity_id, len(analysis.COMMUNITY_COLOURS)) for entity_id in chosen})
 swatches = " ".join(f'<span style="color:{analysis.community_colour(c)}">●</span>&nbsp;{c + 1}' for c in shown)

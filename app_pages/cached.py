@@ -6,7 +6,10 @@ from pathlib import Path
 import neo4j
 import streamlit as st
 
-from kb import changes as kb_changes, cypher, db, graph as kb_graph, queries, search as kb_search
+from kb import changes as kb_changes, cypher, db, queries, search as kb_search
+from kb.errors import RunawayQuery
+from kb.ops import runaway
+from kb.render import graph as kb_graph
 
 # Short enough that a load in another terminal shows up within a minute.
 TTL = 60
@@ -20,7 +23,7 @@ def driver() -> neo4j.Driver:
 
 @st.cache_resource(show_spinner=False)
 def vis_library_in(folder: str) -> Path:
-    """vis-network written to the app's static folder once per process (kb.graph.publish_vis_library)."""
+    """vis-network written to the app's static folder once per process (kb.render.graph.publish_vis_library)."""
     return kb_graph.publish_vis_library(Path(folder))
 
 
@@ -94,4 +97,8 @@ def source_titles(ids: tuple) -> dict:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def run_read_only(text: str, params: dict):
-    return cypher.run_read_only(text, params)
+    try:
+        return cypher.run_read_only(text, params)
+    except RunawayQuery as error:
+        # The restart (or why there is none) is announced on the page by the error shown.
+        raise runaway.end(error) from None

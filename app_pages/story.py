@@ -3,7 +3,7 @@ one line of title and note; Previous and Next by button or by the Left and Right
 in the link: the list of stories."""
 import streamlit as st
 
-from kb import stories
+from kb.render import stories
 from kb.errors import StoryError
 from kb.queries import NotFound
 from app_pages import cached, widgets
@@ -36,7 +36,7 @@ def checked_story(name: str, modified: float) -> stories.Story:
 def shown(step: stories.Step) -> tuple[str | None, stories.StepView]:
     """The step's view, and its graph as a page when it has one."""
     view = stories.view(step)
-    return (stories.graph_page(view.graph) if view.graph is not None else None), view
+    return (stories.graph_page(view.graph, widgets.VIS_LIBRARY_URL) if view.graph is not None else None), view
 
 
 def go(number: int) -> None:
@@ -84,7 +84,7 @@ def play(name: str) -> None:
         st.stop()
     with st.container(key="story-graph"):
         if page is not None:
-            st.iframe(widgets.framed(page, None), height=800)
+            st.iframe(page, height=800)
         else:
             st.dataframe([dict(zip(view.columns, row)) for row in view.rows], hide_index=True)
 

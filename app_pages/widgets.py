@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from kb import graph as kb_graph
+from kb.render import graph as kb_graph
 from kb import tabular
 from kb.errors import SearchUnavailable
 from kb.queries import NotFound
@@ -94,21 +94,19 @@ def draw(graph: Subgraph, name: str, on_explore: bool = False) -> str:
     presentation = presentation_mode()
     if graph.note:
         st.info(graph.note)
-    page = kb_graph.to_html(graph, presentation=presentation, source_titles=titles_of(graph.source_ids()))
-    style = kb_graph.PRESENTATION if presentation else kb_graph.NORMAL
-    st.iframe(framed(page, explore_link(on_explore)), height=int(style.height.removesuffix("px")) + 20)
+    drawn = kb_graph.drawing(graph, presentation=presentation, source_titles=titles_of(graph.source_ids()))
+    page = drawn.page()
+    st.iframe(framed(drawn, explore_link(on_explore)), height=int(drawn.height.removesuffix("px")) + 20)
     legend()
     st.download_button("Download this graph (HTML, works offline)", page, file_name=f"{name}.html",
                        mime="text/html", key=f"{name}-html", on_click="ignore")
     return page
 
 
-def framed(page: str, link: str | None) -> str:
-    """A page of kb.graph.to_html as the app's frame shows it: vis-network loaded from the app, and a
-    click on a node opening link + its id (no link: clicks do nothing). Downloads keep the page itself."""
-    if link is not None:
-        page = kb_graph.with_node_links(page, link)
-    return kb_graph.with_vis_library_at(page, VIS_LIBRARY_URL)
+def framed(drawn: kb_graph.Drawing, link: str, extras: tuple = ()) -> str:
+    """A drawing's page as the app's frame shows it: vis-network loaded from the app, and a click on a
+    node opening link + its id. Downloads keep the page that holds the library and opens nothing."""
+    return drawn.page(vis_url=VIS_LIBRARY_URL, extras=(*extras, kb_graph.node_link_script(link)))
 
 
 def facts_table(graph: Subgraph, name: str) -> None:

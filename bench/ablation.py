@@ -35,7 +35,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from kb import db, server
+from kb import db
+from kb.ops import server
 from kb.schema import ENTITY_LABEL
 
 # A mechanism earns its place when the load without it takes at least this much longer.

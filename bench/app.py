@@ -117,7 +117,7 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
 def story_of_hubs(hubs: list[str]) -> dict:
     """The Story page playing a story whose steps are the hubs' neighbourhoods, one per run; the story is
     written under the server's home and the app (started next, with this environment) reads it there."""
-    from kb import stories
+    from kb.render import stories
     os.environ["KB_STORIES"] = str(config.home() / "stories")
     stories.path_of("bench-hubs").unlink(missing_ok=True)   # a kept --home holds the last run's
     for number, hub in enumerate(hubs, start=1):

@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kb import db, server
+from kb import db
+from kb.ops import server
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -112,7 +113,8 @@ def loaded_server(size: str, home: Path | None = None):
     With home, the database lives there and is reused by the next run when it still holds the graph
     (a 1M load takes minutes); the port is KB_NEO4J_PORT if set, else a free one. Without, a fresh
     server is loaded and deleted afterwards."""
-    from kb import backup, ddl
+    from kb import ddl
+    from kb.ops import backup
     from loaders import csv as csv_loader
     from loaders import pipeline
 

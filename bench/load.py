@@ -14,23 +14,20 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from kb import db, ddl, server, tools
+from kb import db, ddl, types
+from kb.ops import server, tools
 from kb.schema import ENTITY_LABEL, schema
 from loaders import csv as csv_loader
 from loaders import pipeline
 
 LOAD_CSV_BATCH = 10000
-ARRAY = csv_loader.ARRAY_DELIMITER
-# How a header type becomes a Cypher value in LOAD CSV (dates stay strings, as our loader keeps them).
-LOAD_CSV_CONVERSIONS = {"string[]": "split({0}, $delimiter)", "int": "toInteger({0})", "float": "toFloat({0})",
-                        "boolean": "toBoolean({0})"}
+ARRAY = types.LIST_SEPARATOR
 # Templates filled by str.format: {label}/{type} from the schema, {properties} a map of row columns.
 LOAD_CSV_NODES = (
     "LOAD CSV WITH HEADERS FROM $url AS row CALL (row) {{ "
@@ -56,7 +53,7 @@ def _properties_map(file: csv_loader.CsvFile) -> str:
         if column.special:
             continue
         header = next(h for h in _header(file.path) if h.split(":")[0] == column.name)
-        value = LOAD_CSV_CONVERSIONS.get(column.declared, "{0}").format(f"row.`{header}`")
+        value = types.of(column.declared or "string").load_csv.format(f"row.`{header}`")
         entries.append(f"`{column.name}`: {value}")
     return ", ".join(entries)
 
@@ -140,8 +137,9 @@ def run_naive(folder: Path) -> dict:
 
 
 # --- ours --------------------------------------------------------------------------------------
-# The timing line a bulk load prints (loaders/bulk.py).
-BULK_STEPS = re.compile(r"server stopped in ([\d.]+) s, neo4j-admin import in ([\d.]+) s, server started in ([\d.]+) s")
+# The timing lines a bulk load prints (kb/ops/admin.py).
+BULK_STEPS = re.compile(r"server stopped in ([\d.]+) s\.\n.*?neo4j-admin database import: ([\d.]+) s\.\n"
+                        r".*?server started again in ([\d.]+) s", re.DOTALL)
 
 
 def run_ours(folder: Path, mode: str = "incremental") -> dict:
@@ -163,7 +161,7 @@ def _bulk_steps(stderr: str) -> dict:
     from 10 s to over a minute on this shared machine."""
     found = BULK_STEPS.search(stderr)
     if not found:
-        raise RuntimeError("the bulk load printed no timing line:\n" + stderr[-3000:])
+        raise RuntimeError("the bulk load printed no timing lines:\n" + stderr[-3000:])
     stop, imported, start = map(float, found.groups())
     return {"server_stop_seconds": stop, "import_seconds": imported, "server_start_seconds": start}
 

@@ -22,9 +22,11 @@ def peak_rss_mb() -> float:
 
 def main(folder: str, result_path: str, mode: str) -> None:
     started = time.monotonic()
+    from kb.ops import admin
     from loaders import csv as csv_loader, pipeline
 
-    report = pipeline.load(csv_loader.reader([folder]), show_progress=False, mode=mode)
+    report = pipeline.load(csv_loader.reader([folder]), show_progress=False, mode=mode,
+                           offline_import=admin.bulk_import)
     Path(result_path).write_text(json.dumps({
         "entities": report.entities, "relations": report.relations,
         "written": sum(report.written.values()), "loader_seconds": report.seconds,

@@ -17,7 +17,6 @@ if __package__ in (None, ""):
 from bench import harness
 from kb import cypher, queries, search
 from kb.saved_queries import SAVED_QUERIES
-from bench import synthetic
 
 RUNS = {"small": 20, "1m": 100}
 # The saved queries' defaults name curated entities; on the synthetic graph the hubs stand in.

@@ -1,4 +1,4 @@
-"""Rendering: the pyvis HTML of kb.graph for subgraphs of 150, 500 and 2,000 nodes.
+"""Rendering: the pyvis HTML of kb.render.graph for subgraphs of 150, 500 and 2,000 nodes.
 
 The subgraphs are hub neighbourhoods of the loaded graph, cut at the node count; only building
 the HTML is timed. Usage: python bench/render.py --size small|1m
@@ -13,7 +13,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from kb import graph, queries
+from kb import queries
+from kb.render import graph
 
 NODE_COUNTS = (150, 500, 2000)
 RUNS = {"small": 5, "1m": 20}
@@ -40,7 +41,7 @@ def run(size: str, folder: Path) -> dict:
 def report(payload: dict) -> str:
     rows = [[asked, r["nodes"], r["edges"], r["html_kb"], r["runs"], r["p50_ms"], r["p95_ms"]]
             for asked, r in payload["renders"].items()]
-    return harness.table("Rendering (kb.graph.to_html)",
+    return harness.table("Rendering (kb.render.graph.to_html)",
                          ["nodes asked", "nodes", "edges", "HTML KB", "runs", "p50 ms", "p95 ms"], rows)
 
 

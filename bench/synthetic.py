@@ -18,10 +18,10 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kb import types
 from kb.errors import OutputFolderInUse
 from kb.schema import schema
 
-ARRAY_DELIMITER = ";"
 # Lists the files a run wrote: a later run into the same folder may replace those and nothing else
 # (`kb export --format csv` writes files of the same names, which must not be lost).
 MARK = ".kb-generated"
@@ -78,21 +78,39 @@ ENTITY_SHARES = [("Source", "src", 0.03), ("Region", "reg", 0.01), ("City", "cit
                  ("Organization", "org", 0.03), ("Company", "co", 0.45), ("Person", "per", 0.30),
                  ("Event", "ev", 0.07), ("Document", "doc", 0.06)]
 
-NODE_COLUMNS = ["id:ID", ":LABEL", "name", "aliases:string[]", "country", "note"]
-CITED_COLUMNS = ["sources:string[]"]
-TYPE_COLUMNS = {
+# The properties the generator fills, in column order; their types (and so the headers) are the schema's.
+NODE_PROPERTIES = ["name", "aliases", "country", "note"]
+CITED_PROPERTIES = ["sources"]
+TYPE_PROPERTIES = {
     "Country": [], "City": [], "Person": [],
     "Region": ["kind"],
-    "Organization": ["kind", "member_count:int"],
+    "Organization": ["kind", "member_count"],
     "Company": ["kind", "sector"],
-    "Event": ["kind", "date:date", "exhibitor_count:int", "area_m2:float"],
-    "Document": ["kind", "date:date"],
-    "Source": ["title", "kind", "publisher", "date:date", "language"],
+    "Event": ["kind", "date", "exhibitor_count", "area_m2"],
+    "Document": ["kind", "date"],
+    "Source": ["title", "kind", "publisher", "date", "language"],
 }
-RELATION_COLUMNS = [":START_ID", ":END_ID", ":TYPE", "sources:string[]", "since:date", "until:date", "note"]
-RELATION_EXTRA_COLUMNS = {"OWNS": ["share:float"], "MEMBER_OF": ["founding:boolean"], "COOPERATES_WITH": ["sector"],
-                          "HOLDS_OFFICE": ["role"], "PARTICIPATED_IN": ["role"], "CONSOLIDATES": ["level"],
-                          "MENTIONS": ["count:int"]}
+RELATION_PROPERTIES = ["sources", "since", "until", "note"]
+RELATION_EXTRA_PROPERTIES = {"OWNS": ["share"], "MEMBER_OF": ["founding"], "COOPERATES_WITH": ["sector"],
+                             "HOLDS_OFFICE": ["role"], "PARTICIPATED_IN": ["role"], "CONSOLIDATES": ["level"],
+                             "MENTIONS": ["count"]}
+
+
+def _header(declared, names: list[str]) -> list[str]:
+    return [types.header_field(name, declared.properties[name].type) for name in names]
+
+
+def entity_header(type_name: str) -> list[str]:
+    """The columns of an entity type's file: the import convention's specials, then its properties."""
+    declared = schema().entity(type_name)
+    cited = CITED_PROPERTIES if declared.cited else []
+    return ["id:ID", ":LABEL", *_header(declared, NODE_PROPERTIES + cited + TYPE_PROPERTIES[type_name])]
+
+
+def relation_header(type_name: str) -> list[str]:
+    declared = schema().relation(type_name)
+    return [":START_ID", ":END_ID", ":TYPE",
+            *_header(declared, RELATION_PROPERTIES + RELATION_EXTRA_PROPERTIES.get(type_name, []))]
 
 
 @dataclass(frozen=True)
@@ -288,7 +306,7 @@ class _Writer:
         self.rows = 0
 
     def write(self, row: list) -> None:
-        self.csv.writerow(["" if v is None else ARRAY_DELIMITER.join(v) if isinstance(v, list) else v for v in row])
+        self.csv.writerow(["" if v is None else types.LIST_SEPARATOR.join(v) if isinstance(v, list) else v for v in row])
         self.rows += 1
 
     def close(self) -> int:
@@ -318,8 +336,7 @@ class _Generator:
         counts = {}
         for type_name in ["Source", "Country", "Region", "City", "Organization", "Company", "Person",
                           "Event", "Document"]:
-            cited = [] if type_name == "Source" else CITED_COLUMNS
-            writer = _Writer(self.out / f"nodes_{type_name}.csv", NODE_COLUMNS + cited + TYPE_COLUMNS[type_name])
+            writer = _Writer(self.out / f"nodes_{type_name}.csv", entity_header(type_name))
             for index in range(self.plan.counts[type_name]):
                 writer.write(self.entity_row(type_name, index))
             counts[type_name] = writer.close()
@@ -397,8 +414,7 @@ class _Generator:
         structural_left = structural_total
         counts = {}
         for type_name, members in groups.items():
-            writer = _Writer(self.out / f"relationships_{type_name}.csv",
-                             RELATION_COLUMNS + RELATION_EXTRA_COLUMNS.get(type_name, []))
+            writer = _Writer(self.out / f"relationships_{type_name}.csv", relation_header(type_name))
             for member in members:
                 if isinstance(member, Spec):
                     self._spec_rows(writer, member, allowances[member])
@@ -513,7 +529,7 @@ def _clear_earlier_run(out: Path) -> None:
     foreign = sorted(present - earlier)
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise OutputFolderInUse(f"{out} holds files that kb generate did not write ({shown}): "
+        raise OutputFolderInUse(f"{out} holds files that bench.generate did not write ({shown}): "
                                 "choose a new or empty folder")
     for name in present:
         (out / name).unlink()

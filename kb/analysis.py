@@ -352,7 +352,7 @@ def community_colour(community: int) -> str:
 
 
 def node_style(by: Scores, communities: Scores, n: int) -> dict:
-    """id -> {"color", "size"} (kb.graph.to_html's node_style) for the n entities highest in `by`: filled
+    """id -> {"color", "size"} (kb.render.graph.to_html's node_style) for the n entities highest in `by`: filled
     by their community, sized by the square root of their value against the highest."""
     community_of = dict(zip(communities.projection.ids, communities.values))
     ranked = by.ranked()[:n]

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from kb import config, tabular
-from kb.errors import KBError, QueryRefused
+from kb.errors import KBError, QueryRefused, RunawayQuery
 from kb.saved_queries import SAVED_QUERIES, parameter_value
 
 
@@ -43,14 +43,25 @@ def reports_errors(command):
     return wrapper
 
 
+# The Neo4j driver imports numpy, pandas and pyarrow when they are installed (the app needs them), which
+# is most of a quick command's start-up (0.8 s of 1.3 s); these commands use none of them.
+QUICK_COMMANDS = ("search", "stats", "query")
+DRIVER_EXTRAS = ("numpy", "pandas", "pyarrow")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--verbose", "-v", is_flag=True, help="Also show debug messages, such as the driver's retries.")
-def main(verbose):
+@click.pass_context
+def main(ctx, verbose):
     """Sino-German Ties knowledge base: a cited graph of industrial ties on Neo4j.
 
     Uses the project's local Neo4j server, or the database named by NEO4J_URI,
     NEO4J_USERNAME, NEO4J_PASSWORD and NEO4J_DATABASE when NEO4J_URI is set.
     """
+    if ctx.invoked_subcommand in QUICK_COMMANDS:
+        for name in DRIVER_EXTRAS:
+            # None in sys.modules makes `import name` fail, which the driver takes as "not installed".
+            sys.modules.setdefault(name, None)
     if verbose:
         # A handler on the root logger passes the driver's retry notices, which kb.db demotes to debug.
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -65,7 +76,7 @@ def server():
 @reports_errors
 def server_start():
     """Start the local server in the background and wait until it answers."""
-    from kb import server as local
+    from kb.ops import server as local
     click.echo(local.start(echo=click.echo).describe())
 
 
@@ -73,7 +84,7 @@ def server_start():
 @reports_errors
 def server_stop():
     """Stop the local server cleanly."""
-    from kb import server as local
+    from kb.ops import server as local
     click.echo(local.stop())
 
 
@@ -81,7 +92,7 @@ def server_stop():
 @reports_errors
 def server_status():
     """Say whether the local server runs, where, and which Neo4j version (exit code 3 when it does not run)."""
-    from kb import server as local
+    from kb.ops import server as local
     status = local.status()
     click.echo(status.describe())
     if not status.running:
@@ -133,7 +144,9 @@ def _load(paths, dry_run: bool, batch_size: int | None, options: dict | None = N
         raise click.UsageError("--report and --decisions are for named sources, whose ids reconciliation "
                                "decides; seed and CSV files carry their own ids")
     decided = decisions.read_decisions(decisions_file) if decisions_file else None
-    report = pipeline.load(records, dry_run=dry_run, batch_size=batch_size, decisions=decided, mode=mode)
+    from kb.ops import admin
+    report = pipeline.load(records, dry_run=dry_run, batch_size=batch_size, decisions=decided, mode=mode,
+                           offline_import=admin.bulk_import)
     click.echo(report.describe())
     if report.reconciliation:
         click.echo(decisions.summary(report.reconciliation))
@@ -231,7 +244,11 @@ def query(cypher, query_file, params, fmt, timeout, max_rows, year, undated):
         if year is None:
             raise click.UsageError("--undated hide needs --year")
         values.update(year=year, undated=undated == "show")
-    result = run_read_only(text, values, timeout=timeout, max_rows=max_rows)
+    try:
+        result = run_read_only(text, values, timeout=timeout, max_rows=max_rows)
+    except RunawayQuery as error:
+        from kb.ops import runaway
+        raise runaway.end(error) from None
     _print_result(result, fmt)
     if result.truncated:
         click.echo(result.notice(), err=True)
@@ -342,21 +359,6 @@ def export(fmt, out):
     click.echo(f"Exported {counts['entities']} entities and {counts['relations']} relations to {out}")
 
 
-@main.command()
-@click.option("--entities", type=click.IntRange(min=100), default=200_000, show_default=True,
-              help="Entities to generate.")
-@click.option("--relations", type=click.IntRange(min=100), default=1_000_000, show_default=True,
-              help="Relations to generate.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: the same seed, the same graph.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the CSV files.")
-@reports_errors
-def generate(entities, relations, seed, out):
-    """Write a synthetic graph shaped like the domain, as CSV files `kb load` reads."""
-    from bench.synthetic import generate as make
-    summary = make(entities=entities, relations=relations, seed=seed, out=out)
-    click.echo(f"Wrote {summary['entities']} entities and {summary['relations']} relations (seed {seed}) to {out}")
-
-
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 @reports_errors
@@ -368,7 +370,7 @@ def shell(arguments):
     Built from Maven on first use. Example: kb shell -- --format plain "MATCH (n) RETURN count(n)".
     """
     from kb import db
-    from kb import shell as cypher_shell
+    from kb.ops import shell as cypher_shell
     db.ping()       # one clear message when the database is down or refuses the credentials
     db.close()
     cypher_shell.run(arguments, echo=lambda message: click.echo(message, err=True))
@@ -384,7 +386,7 @@ def backup(file):
     (Neo4j Community dumps only a database no server holds). A database named by NEO4J_URI: its
     CSV export (a logical backup), which `kb restore` loads back through the loader.
     """
-    from kb.backup import backup as write
+    from kb.ops.backup import backup as write
     write(file, echo=click.echo)
 
 
@@ -399,7 +401,7 @@ def restore(file, force):
     A dump loads into the local server (stopped and started again around it); a logical backup loads
     through the loader into the local server or NEO4J_URI.
     """
-    from kb.backup import restore as read
+    from kb.ops.backup import restore as read
     from loaders import by_path, pipeline
     read(file, lambda folder: pipeline.load(by_path.reader_for([folder])).describe(), force=force, echo=click.echo)
 
@@ -413,7 +415,7 @@ def story():
 @reports_errors
 def story_list():
     """List the stories (name, steps, title); a broken file says what is wrong with it."""
-    from kb import stories
+    from kb.render import stories
     from kb.errors import StoryError
     for name in stories.names():
         try:
@@ -428,7 +430,7 @@ def story_list():
 @reports_errors
 def story_show(name):
     """Check stories/NAME.yaml and print its steps: number, title, the view, the note."""
-    from kb import stories
+    from kb.render import stories
     found = stories.load(name)
     click.echo(f"{found.title} ({found.path}, {len(found.steps)} steps)")
     for number, step in enumerate(found.steps, start=1):
@@ -442,7 +444,7 @@ def story_show(name):
 @reports_errors
 def story_export(name, out):
     """Write the story as one self-contained HTML file, every step's graph inlined, checked against the database."""
-    from kb import stories
+    from kb.render import stories
     found = stories.load(name)
     stories.check_ids(found)
     out.write_text(stories.export(found), encoding="utf-8")
@@ -451,11 +453,13 @@ def story_export(name, out):
 
 @main.command()
 @click.option("--port", type=int, default=8501, show_default=True, help="Port of the app (on 127.0.0.1).")
+@click.option("--shared", is_flag=True, help="The app is served to others: a runaway console query never "
+              "restarts the local server (sets KB_RESTART_RUNAWAY=0 for the app).")
 @reports_errors
-def demo(port):
+def demo(port, shared):
     """Start the server, create the schema, load the seeds and serve the app."""
     from kb import ddl
-    from kb import server as local
+    from kb.ops import server as local
     from loaders import pipeline, seed
     if config.connection().local:
         click.echo(local.start(echo=click.echo).describe())
@@ -463,6 +467,8 @@ def demo(port):
     click.echo(pipeline.load(seed.reader([config.PROJECT_ROOT / "seeds"])).describe())
     click.echo(f"Serving the app at http://localhost:{port} (Ctrl-C stops the app; `kb server stop` the database).")
     app = str(config.PROJECT_ROOT / "app.py")
+    if shared:
+        os.environ["KB_RESTART_RUNAWAY"] = "0"
     os.execvp(sys.executable, [sys.executable, "-m", "streamlit", "run", app, "--server.address", "127.0.0.1",
                                "--server.port", str(port), "--server.headless", "true",
                                "--browser.gatherUsageStats", "false"])

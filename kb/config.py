@@ -38,7 +38,8 @@ SETTINGS = [
             "Bolt port of the local Neo4j server (listens on 127.0.0.1 only)."),
     Setting("http_port", "KB_NEO4J_HTTP_PORT", 7474, int,
             "HTTP port of the local Neo4j server, which serves Neo4j Browser at /browser/ "
-            "(listens on 127.0.0.1 only)."),
+            "(listens on 127.0.0.1 only). Unset beside another KB_NEO4J_PORT: a free port, chosen on the "
+            "first start and kept in KB_HOME; `kb server status` names it."),
     Setting("heap", "KB_NEO4J_HEAP", "1g", str,
             "Java heap of the local Neo4j server (e.g. 512m, 2g)."),
     Setting("pagecache", "KB_NEO4J_PAGECACHE", "512m", str,
@@ -53,7 +54,10 @@ SETTINGS = [
             "(dbms.memory.transaction.total.max); keep it below KB_NEO4J_HEAP."),
     Setting("query_grace", "KB_QUERY_GRACE", 5.0, float,
             "Seconds past its timeout that a user's query may keep the local Neo4j server busy "
-            "before the server is restarted to end it."),
+            "before it counts as a runaway."),
+    Setting("restart_runaway", "KB_RESTART_RUNAWAY", True, bool,
+            "Restart the local server started by this project to end a runaway console query (1 or 0); "
+            "`kb demo --shared` turns it off, as a restart ends every visitor's work."),
 ]
 
 CONNECTION_VARIABLES = {
@@ -65,6 +69,10 @@ CONNECTION_VARIABLES = {
 
 
 def _parse(setting: Setting, raw: str):
+    if setting.kind is bool:
+        if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no"):
+            raise SettingError(f"{setting.env}={raw!r}: {setting.name} must be 1 or 0")
+        return raw.strip().lower() in ("1", "true", "yes")
     try:
         value = setting.kind(raw)
     except ValueError:

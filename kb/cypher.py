@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 
 import neo4j
@@ -14,8 +13,8 @@ from neo4j.graph import Node as GraphNode
 from neo4j.graph import Path as GraphPath
 from neo4j.graph import Relationship as GraphRelationship
 
-from kb import config, db, server
-from kb.errors import QueryRefused, QueryTimeout
+from kb import config, db
+from kb.errors import QueryRefused, QueryTimeout, RunawayQuery
 from kb.schema import ENTITY_LABEL
 from kb.subgraph import Edge, Node, Subgraph
 
@@ -127,8 +126,9 @@ def _timed_out(timeout: float, how: str = "was stopped") -> QueryTimeout:
 def _run_watched(text: str, params: dict, timeout: float, max_rows: int):
     """Layers 2 and 3: a managed read transaction whose timeout the server enforces, watched from
     here. Neo4j checks for termination between the steps of a plan, not inside one expression
-    (a reduce() over millions of values runs on for minutes after its timeout), so a query still
-    running a grace period past its timeout is ended by restarting the local server."""
+    (a reduce() over millions of values runs on for minutes after its timeout): a query still
+    running a grace period past its timeout raises RunawayQuery, which only an operation on the
+    server can end (kb/ops/runaway.py; the interfaces decide)."""
     tag = secrets.token_hex(8)
     given_up = threading.Event()
     outcome = {}
@@ -158,7 +158,10 @@ def _run_watched(text: str, params: dict, timeout: float, max_rows: int):
     worker.join(timeout + config.setting("query_grace"))
     if worker.is_alive():
         given_up.set()
-        raise _end_runaway(tag, timeout)
+        if not db.read(TRANSACTIONS_OF_TAG, tag=tag):
+            raise _timed_out(timeout)
+        raise RunawayQuery(_timed_out(timeout, "was stopped, but Neo4j goes on computing it (it checks for a stop "
+                                              "only between steps of a plan)").args[0])
     error = outcome.get("error")
     if isinstance(error, ClientError) and "TransactionTimedOut" in (error.code or ""):
         raise _timed_out(timeout) from None
@@ -167,25 +170,6 @@ def _run_watched(text: str, params: dict, timeout: float, max_rows: int):
     if error is not None:
         raise error
     return outcome["value"]
-
-
-_restarting = threading.Lock()
-
-
-def _end_runaway(tag: str, timeout: float) -> QueryTimeout:
-    """End a console query that outlived its timeout and grace period; the error to report."""
-    with _restarting:    # two runaway queries at once cost one restart, not two
-        if not db.read(TRANSACTIONS_OF_TAG, tag=tag):
-            return _timed_out(timeout)
-        conn = config.connection()
-        if not conn.local:
-            return _timed_out(timeout, f"was stopped, but Neo4j at {conn.uri} goes on computing it (Neo4j checks "
-                                       "for a stop only between steps of a plan); only a restart of that server ends it")
-        started = time.monotonic()
-        server.restart(echo=lambda message: None)
-        return _timed_out(timeout, "was stopped, but Neo4j went on computing it (it checks for a stop only between "
-                                   f"steps of a plan), so the local server was restarted to end it "
-                                   f"({time.monotonic() - started:.0f} s)")
 
 
 def _node(value: GraphNode) -> Node:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from urllib.parse import urlsplit
 
@@ -18,6 +19,9 @@ _driver: neo4j.Driver | None = None
 
 UNREACHABLE_ERRORS = (ServiceUnavailable, SessionExpired, ConnectionError)
 DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+# Names this process's connections to the server (dbms.listConnections), so that a bulk load can
+# tell another client's from its own.
+USER_AGENT = f"kb/{os.getpid()}"
 # Everything the driver raises: what `explain` turns into one clear error.
 DRIVER_ERRORS = (Neo4jError, DriverError)
 
@@ -53,6 +57,7 @@ def driver() -> neo4j.Driver:
                 urlsplit(conn.uri).port     # a bad port: the driver would only fail on connecting, untidily
                 _driver = GraphDatabase.driver(conn.uri, auth=(conn.username, config.password(conn)),
                                                connection_acquisition_timeout=15, max_transaction_retry_time=3,
+                                               user_agent=USER_AGENT,
                                                notifications_min_severity="OFF")
             except (ConfigurationError, ValueError) as error:
                 raise SettingError(f"NEO4J_URI={conn.uri!r} cannot be used: {error}") from None

@@ -16,9 +16,7 @@ def statements() -> list[str]:
     for name in schema().entities:
         found.append(f"CREATE CONSTRAINT {name.lower()}_id IF NOT EXISTS FOR (n:`{name}`) REQUIRE n.id IS UNIQUE")
     # Reconciliation looks records up by their external ids (the properties with a format).
-    external_ids = sorted({name for entity_type in schema().entities.values()
-                           for name, prop in entity_type.properties.items() if prop.format})
-    for name in external_ids:
+    for name in schema().external_ids:
         found.append(f"CREATE INDEX entity_{name} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.`{name}`)")
     # Eventually consistent: Lucene updates leave the commit path (large loads commit faster);
     # loaders wait for the refresh at the end, so a load's entities are searchable when it returns.

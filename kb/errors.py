@@ -29,6 +29,10 @@ class QueryTimeout(KBError):
     """A user's Cypher ran past the server-side timeout and was stopped."""
 
 
+class RunawayQuery(QueryTimeout):
+    """A user's Cypher ran past its timeout and grace period and the server goes on computing it."""
+
+
 class ReadTimedOut(KBError):
     """One of the knowledge base's own reads (a page, a CLI command) ran past KB_READ_TIMEOUT and was stopped."""
 

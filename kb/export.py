@@ -8,19 +8,16 @@ from xml.sax.saxutils import escape, quoteattr
 
 from networkx.readwrite.graphml import GraphML
 
-from kb import db
+from kb import db, types
 from kb.schema import ENTITY_LABEL, schema
 from kb.subgraph import HIDDEN_PROPERTIES
 
 FORMATS = ("jsonl", "csv", "graphml")
-ARRAY_DELIMITER = ";"
 
 ENTITIES_QUERY = (f"MATCH (n:{ENTITY_LABEL}) RETURN [l IN labels(n) WHERE l <> '{ENTITY_LABEL}'][0] AS type, "
                   "properties(n) AS props ORDER BY n.id")
 RELATIONS_QUERY = (f"MATCH (a:{ENTITY_LABEL})-[r]->(b:{ENTITY_LABEL}) RETURN elementId(r) AS rid, type(r) AS type, "
                    "a.id AS start, b.id AS end, properties(r) AS props ORDER BY start, type, end")
-GRAPHML_TYPES = {"string": "string", "string[]": "string", "int": "long", "float": "double",
-                 "boolean": "boolean", "date": "string"}
 
 
 def _stream(query: str, handle_record) -> int:
@@ -58,34 +55,20 @@ def _jsonl(out: Path) -> dict:
         return {"entities": _stream(ENTITIES_QUERY, entity), "relations": _stream(RELATIONS_QUERY, relation)}
 
 
-def _header_field(prop) -> str:
-    return prop.name if prop.type == "string" else f"{prop.name}:{prop.type}"
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ARRAY_DELIMITER.join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 class _CsvWriters:
     """One open CSV file per entity or relation type, created with its header on first use."""
 
-    def __init__(self, folder: Path, prefix: str, specials: list[str], types: dict):
-        self.folder, self.prefix, self.specials, self.types = folder, prefix, specials, types
+    def __init__(self, folder: Path, prefix: str, specials: list[str], declared: dict):
+        self.folder, self.prefix, self.specials, self.declared = folder, prefix, specials, declared
         self.files, self.writers = {}, {}
 
     def writer(self, type_name: str):
         if type_name not in self.writers:
-            props = [p for p in self.types[type_name].properties.values() if p.name != "id"]
+            props = [p for p in self.declared[type_name].properties.values() if p.name != "id"]
             handle = open(self.folder / f"{self.prefix}_{type_name}.csv", "w", newline="", encoding="utf-8")
             self.files[type_name] = handle
             writer = csv.writer(handle)
-            writer.writerow(self.specials + [_header_field(p) for p in props])
+            writer.writerow(self.specials + [types.header_field(p.name, p.type) for p in props])
             self.writers[type_name] = (writer, [p.name for p in props])
         return self.writers[type_name]
 
@@ -101,11 +84,11 @@ def _csv(out: Path) -> dict:
 
     def entity(r):
         writer, names = nodes.writer(r["type"])
-        writer.writerow([r["props"]["id"], r["type"]] + [_cell(r["props"].get(n)) for n in names])
+        writer.writerow([r["props"]["id"], r["type"]] + [types.csv_cell(r["props"].get(n)) for n in names])
 
     def relation(r):
         writer, names = relationships.writer(r["type"])
-        writer.writerow([r["start"], r["end"], r["type"]] + [_cell(r["props"].get(n)) for n in names])
+        writer.writerow([r["start"], r["end"], r["type"]] + [types.csv_cell(r["props"].get(n)) for n in names])
     try:
         return {"entities": _stream(ENTITIES_QUERY, entity), "relations": _stream(RELATIONS_QUERY, relation)}
     finally:
@@ -113,12 +96,12 @@ def _csv(out: Path) -> dict:
         relationships.close()
 
 
-def _graphml_keys(kind: str, types: dict) -> dict:
+def _graphml_keys(kind: str, declared: dict) -> dict:
     """GraphML attribute keys: one per property name across the given types, plus the type itself."""
     keys = {"type": "string"}
-    for type_ in types.values():
+    for type_ in declared.values():
         for prop in type_.properties.values():
-            keys.setdefault(prop.name, GRAPHML_TYPES[prop.type])
+            keys.setdefault(prop.name, types.of(prop.type).graphml)
     return {name: (f"{kind[0]}_{name}", graphml_type) for name, graphml_type in keys.items()}
 
 

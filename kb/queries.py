@@ -71,8 +71,8 @@ def _counts_query(template: str, names) -> str:
 SOURCE_FIELDS = ("s.id AS id, s.name AS name, s.title AS title, s.kind AS kind, s.publisher AS publisher, "
                  "s.date AS date, s.url AS url, s.accessed AS accessed")
 # Only the sources a view cites: an index seek per id, whatever the size of the graph.
-CITED_SOURCES_QUERY = f"MATCH (s:Source) WHERE s.id IN $ids RETURN {SOURCE_FIELDS}"
-SOURCES_QUERY = f"MATCH (s:Source) RETURN {SOURCE_FIELDS}"
+CITED_SOURCES_QUERY = f"MATCH (s:`{schema().source_type}`) WHERE s.id IN $ids RETURN {SOURCE_FIELDS}"
+SOURCES_QUERY = f"MATCH (s:`{schema().source_type}`) RETURN {SOURCE_FIELDS}"
 # Citations counted in one pass over the relations (and one over the entities), not one per source.
 FACTS_PER_SOURCE_QUERY = "MATCH ()-[r]->() UNWIND r.sources AS id RETURN id, count(*) AS n"
 ENTITIES_PER_SOURCE_QUERY = f"MATCH (e:{ENTITY_LABEL}) UNWIND e.sources AS id RETURN id, count(*) AS n"

@@ -1,27 +1,23 @@
 """The schema as data: reads kb/schema.yaml once and answers every question about types."""
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
-import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import yaml
 
+from kb import types
 from kb.errors import SchemaError
+from kb.types import shown
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
-PROPERTY_TYPES = ("string", "string[]", "int", "float", "boolean", "date")
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 # Computed at load time, never given in input; the loaders add them.
 COMPUTED_PROPERTIES = ("search_keys", "search_text")
 ENTITY_LABEL = "Entity"
-# Neo4j stores 64-bit signed integers; a larger one would fail in the middle of a load.
-INT_RANGE = (-2 ** 63, 2 ** 63 - 1)
 
 
 @dataclass(frozen=True)
@@ -81,6 +77,17 @@ class Schema:
             raise SchemaError(f"unknown relation type {shown(name)}; known: {', '.join(sorted(self.relations))}")
         return self.relations[name]
 
+    @functools.cached_property
+    def source_type(self) -> str:
+        """The entity type of the records that facts cite (the one not cited itself: Source)."""
+        return next(name for name, entity in self.entities.items() if not entity.cited)
+
+    @functools.cached_property
+    def external_ids(self) -> tuple[str, ...]:
+        """The entity properties that identify an entity outside the graph: those with a format."""
+        return tuple(sorted({name for entity in self.entities.values()
+                             for name, prop in entity.properties.items() if prop.format}))
+
     def color(self, entity_type: str) -> str:
         return self.entities[entity_type].color if entity_type in self.entities else "#999999"
 
@@ -99,8 +106,8 @@ def _properties(raw, where: str) -> dict:
     props = {}
     for name, spec in raw.items():
         _check_name(name, where)
-        if not isinstance(spec, dict) or spec.get("type") not in PROPERTY_TYPES:
-            raise SchemaError(f"{where}.{name}: type must be one of {', '.join(PROPERTY_TYPES)}")
+        if not isinstance(spec, dict) or spec.get("type") not in types.REGISTRY:
+            raise SchemaError(f"{where}.{name}: type must be one of {', '.join(types.REGISTRY)}")
         format_name = spec.get("format", "")
         if format_name and (format_name not in FORMATS or spec["type"] != "string"):
             raise SchemaError(f"{where}.{name}: format must be one of {', '.join(FORMATS)}, on a string property")
@@ -152,6 +159,8 @@ def parse(document: dict) -> Schema:
                                        props, key, symmetric)
     if ENTITY_LABEL in entities:
         raise SchemaError(f"entities: {ENTITY_LABEL!r} is reserved for the label every entity carries")
+    if sum(1 for entity in entities.values() if not entity.cited) != 1:
+        raise SchemaError("entities: exactly one type must be `cited: false`, the sources that facts cite")
     return Schema(entities, relations)
 
 
@@ -165,99 +174,22 @@ def schema() -> Schema:
     return parse(document or {})
 
 
-_SHOWN = reprlib.Repr()
-_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 2, 60, 60, 60
-_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 4
-
-
-def shown(value) -> str:
-    """A value as a message quotes it: its start only, however long, deep or (YAML aliases) repeated."""
-    return _SHOWN.repr(value)
-
-
-# A large input repeats the same few thousand dates; each is checked once.
-@functools.lru_cache(maxsize=1 << 14)
-def check_date(text: str) -> str:
-    """An ISO date at year, month or day precision, returned as given; ValueError otherwise."""
-    match = DATE_PATTERN.match(text)
-    if not match:
-        raise ValueError(f"{shown(text)} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
-    year, month, day = (int(part) if part else 1 for part in match.groups())
-    try:
-        dt.date(year, month, day)
-    except ValueError as error:
-        raise ValueError(f"{shown(text)} is not a date: {error}") from None
-    return text
-
-
 def coerce(prop: Property, value):
     """The value converted to the property's type; ValueError says why it cannot be."""
     # Text already of the declared kind, the bulk of any file, needs no conversion.
     if type(value) is str and prop.type == "string" and not prop.values and not prop.format:
         return value
-    if prop.type == "string[]":
-        if type(value) is list and all(type(item) is str for item in value):
-            return value
-        if isinstance(value, str):
-            return [value]
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int, float)) for v in value):
-            raise ValueError(f"expected a list of strings, got {shown(value)}")
-        return [str(v) for v in value]
+    property_type = types.of(prop.type)
+    if property_type.is_list:
+        return property_type.parse(value)
     if isinstance(value, (list, dict)):
         raise ValueError(f"expected a single {prop.type}, got {shown(value)}")
-    converted = _SCALARS[prop.type](value)
+    converted = property_type.parse(value)
     if prop.values and converted not in prop.values:
         raise ValueError(f"{shown(converted)} is not one of {', '.join(prop.values)}")
     if prop.format:
         converted = FORMATS[prop.format](converted)
     return converted
-
-
-def _to_int(value) -> int:
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"expected an integer, got {shown(value)}")
-    try:
-        number = int(str(value).strip()) if not isinstance(value, float) else int(value)
-    except ValueError:
-        raise ValueError(f"expected an integer, got {shown(value)}") from None
-    if not INT_RANGE[0] <= number <= INT_RANGE[1]:
-        raise ValueError(f"{shown(number)} is out of range: Neo4j stores integers of 64 bits")
-    return number
-
-
-def _to_float(value) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {shown(value)}")
-    try:
-        return float(value)
-    except (ValueError, OverflowError):
-        raise ValueError(f"expected a number, got {shown(value)}") from None
-
-
-def _to_bool(value) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1"):
-        return True
-    if text in ("false", "no", "0"):
-        return False
-    raise ValueError(f"expected true or false, got {shown(value)}")
-
-
-def _to_date(value) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    return check_date(str(value).strip())
-
-
-def _to_string(value) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-_SCALARS = {"string": _to_string, "int": _to_int, "float": _to_float, "boolean": _to_bool, "date": _to_date}
 
 
 WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")

@@ -1,7 +1,7 @@
 """Node and relationship CSV files in neo4j-admin import's header convention.
 
 Node files: `id:ID,:LABEL,name,aliases:string[],since:date,...`; relationship files:
-`:START_ID,:END_ID,:TYPE,sources:string[],...`. Arrays are split on ';'. The schema decides each
+`:START_ID,:END_ID,:TYPE,sources:string[],...`. Arrays are split on kb.types.LIST_SEPARATOR. The schema decides each
 property's type; a header type, when given, must agree with it. Files stream row by row.
 """
 from __future__ import annotations
@@ -12,19 +12,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb import types
 from kb.errors import InvalidRecord
 from kb.schema import schema
 from loaders.source import RecordSource
 from loaders.records import Validator
 from loaders.text import not_utf8
 
-ARRAY_DELIMITER = ";"
 HEADER_FIELD = re.compile(r"^(?P<name>[^:]*)(?::(?P<type>[A-Za-z_\[\]]+)(?:\((?P<group>[^)]*)\))?)?$")
-# Header types neo4j-admin knows, mapped to the schema's property types.
-HEADER_TYPES = {
-    "string": "string", "string[]": "string[]", "int": "int", "long": "int", "short": "int", "byte": "int",
-    "float": "float", "double": "float", "boolean": "boolean", "date": "date",
-}
 SPECIAL = {"ID", "LABEL", "START_ID", "END_ID", "TYPE", "IGNORE"}
 
 
@@ -64,13 +59,13 @@ def _parse_header(path: Path, header: list[str]) -> CsvFile:
             columns.append(Column(index, declared, True, None))
             if declared == "ID" and name:   # `id:ID` stores the id as a property too; we always do
                 continue
-        elif declared is not None and declared not in HEADER_TYPES:
+        elif declared is not None and types.from_header(declared) is None:
             problems.append(f"{path} line 1, field '{name}': unknown type {declared!r}; "
-                            f"known: {', '.join(HEADER_TYPES)}")
+                            f"known: {', '.join([*types.REGISTRY, *types.HEADER_ALIASES])}")
         elif not name:
             problems.append(f"{path} line 1, column {index + 1}: a property column needs a name")
         else:
-            columns.append(Column(index, name, False, HEADER_TYPES.get(declared)))
+            columns.append(Column(index, name, False, types.from_header(declared).name if declared else None))
     specials = {c.name for c in columns if c.special}
     relationships = "START_ID" in specials
     needed = {"START_ID", "END_ID", "TYPE"} if relationships else {"ID", "LABEL"}
@@ -131,7 +126,7 @@ def _fields(file: CsvFile, row: list[str]) -> dict:
     for index, name, is_array in file.property_columns:
         value = row[index]
         if value != "":
-            fields[name] = value.split(ARRAY_DELIMITER) if is_array else value
+            fields[name] = value.split(types.LIST_SEPARATOR) if is_array else value
     return fields
 
 
@@ -139,7 +134,7 @@ def _array_properties() -> frozenset:
     names = set()
     for group in (schema().entities, schema().relations):
         for type_ in group.values():
-            names |= {p.name for p in type_.properties.values() if p.type == "string[]"}
+            names |= {p.name for p in type_.properties.values() if types.of(p.type).is_list}
     return frozenset(names)
 
 
@@ -178,7 +173,7 @@ def _entities(file: CsvFile, validator: Validator):
     id_column, label_column = file.column("ID"), file.column("LABEL")
     checked = set()
     for origin, row in _rows(file, validator):
-        labels = [label for label in row[label_column.index].split(ARRAY_DELIMITER) if label and label != "Entity"]
+        labels = [label for label in row[label_column.index].split(types.LIST_SEPARATOR) if label and label != "Entity"]
         if len(labels) != 1:
             validator.problem(origin, ":LABEL", f"needs exactly one entity type, found {labels or 'none'}")
             continue

@@ -33,7 +33,7 @@ REVIEW_SHOWN = 30
 
 def known_names_query() -> str:
     """Cypher: id, name and aliases of every entity a text can name (every entity but Sources)."""
-    source = schema().entity("Source").name
+    source = schema().source_type
     return (f"MATCH (e:{ENTITY_LABEL}) WHERE NOT e:`{source}` "
             "RETURN e.id AS id, e.name AS name, e.aliases AS aliases")
 
@@ -137,7 +137,7 @@ def _records_of(article: Article, validator: Validator):
               **{name: meta.get(name) for name in ("publisher", "date", "url", "language")}}
     document = {"id": article.document_id, "name": meta["title"], "kind": DOCUMENT_KIND, "date": meta.get("date"),
                 "sources": [article.source_id]}
-    for type_name, props in (("Source", source), ("Document", document)):
+    for type_name, props in ((schema().source_type, source), ("Document", document)):
         record = validator.entity(type_name, props, origin)
         if record:
             yield record

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InvalidRecord
+from kb.schema import schema
 from loaders.source import RecordSource
 from loaders.records import Validator
 
@@ -162,7 +163,7 @@ class GleifReader:
     def entities(self, validator: Validator):
         wanted = self._first_pass()
         for file in self.files:
-            record = validator.entity("Source", file.source(), f"{file.path} (its Source)")
+            record = validator.entity(schema().source_type, file.source(), f"{file.path} (its source record)")
             if record:
                 yield record
         cities: dict[str, tuple] = {}

@@ -51,18 +51,20 @@ def _identities(records: RecordSource, checked: validation.Checked, decisions: d
 
 
 def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = None,
-         show_progress: bool | None = None, decisions: dict | None = None, mode: str = "auto") -> LoadReport:
+         show_progress: bool | None = None, decisions: dict | None = None, mode: str = "auto",
+         offline_import=None) -> LoadReport:
     """Validate every record (raising InvalidRecord, with nothing written), reconcile a named
     source's (decisions: a researcher's, see loaders/reconcile.py), choose the mode, then write
     them all.
 
     The input is read once: the checked rows wait in a spool on disk until the whole input has
-    passed, then go to the database.
+    passed, then go to the database. offline_import (kb/ops/admin.py bulk_import) makes bulk mode
+    possible: without it every load is incremental.
     """
     started = time.monotonic()
     batch_size = batch_size or config.setting("batch_size")
     with validation.rare_garbage_collection(), preparation.database_ready(dry_run) as first_load, Spool() as spool:
-        bulk.check_mode(mode, records.source_name, dry_run)
+        bulk.check_mode(mode, records.source_name, dry_run, offline_import)
         checking = time.monotonic()
         checked = validation.check(records, spool, dry_run)                                  # read, validate
         report = LoadReport(checked.validator.entity_count, checked.validator.relation_count, dry_run=dry_run,
@@ -71,9 +73,9 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
         if not dry_run:
             rows, new_records, report.reconciliation = _identities(records, checked, decisions)   # reconcile
             total = report.entities + report.relations
-            if bulk.choose(mode, records.source_name, total) == "bulk":                         # choose mode
+            if bulk.choose(mode, records.source_name, total, offline_import) == "bulk":         # choose mode
                 # A first load: preparation.database_ready builds the constraints and indexes once it is in.
-                report.written = bulk.write(rows, new_records.is_repeated)                       # write
+                report.written = bulk.write(rows, new_records.is_repeated, offline_import)       # write
             else:
                 report.written = writer.write(rows, new_records, batch_size, first_load,
                                               progress=_progress(total, "Loading", show_progress))

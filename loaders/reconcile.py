@@ -31,12 +31,6 @@ SAME_AS, NEW = "same-as", "new"
 LOOKUP_CHUNK = 10000     # ids, values or keys per lookup statement
 
 
-def external_ids() -> tuple[str, ...]:
-    """The entity properties that identify an entity outside the graph: those with a format."""
-    common = schema().entity("City").properties
-    return tuple(name for name, prop in common.items() if prop.format)
-
-
 @dataclass
 class Outcome:
     """One line of the reconciliation report."""
@@ -139,7 +133,7 @@ class _Stored:
         found._add(_chunked(_BY_DECISION, "keys", decided), lambda record: found.by_decision.update(
             {key.split(":", 1)[1]: record["id"] for key in record["keys"]}))
         left = [(type_name, row) for type_name, row in left if row["id"] not in found.by_decision]
-        for name in external_ids():
+        for name in schema().external_ids:
             values = sorted({row[name] for _, row in left if name in row})
             found._add(_chunked(_by_external(name), "values", values),
                        lambda record, name=name: found.by_external.setdefault((name, record["value"]), []).append(
@@ -155,7 +149,7 @@ class _Stored:
 
     def external_match(self, row: dict) -> bool:
         """Whether a stored entity has one of the external ids the record gives."""
-        return any((name, row[name]) in self.by_external for name in external_ids() if name in row)
+        return any((name, row[name]) in self.by_external for name in schema().external_ids if name in row)
 
     def _add(self, records, note) -> None:
         for record in records:
@@ -221,7 +215,7 @@ def _decide(type_name: str, row: dict, source_name: str, stored: _Stored, decisi
         if stored.types.get(decision.target) != type_name:
             return _ambiguous(outcome, [decision.target], f"the decision names a {stored.types.get(decision.target)}")
         return _matched(outcome, decision.target, "decision")
-    given = {name: row[name] for name in external_ids() if name in row}
+    given = {name: row[name] for name in schema().external_ids if name in row}
     for name, value in given.items():
         found = stored.by_external.get((name, value), [])
         if found:

@@ -6,7 +6,8 @@ from typing import Callable, NamedTuple
 
 from kb import keys
 from kb.errors import InvalidRecord, SchemaError
-from kb.schema import COMPUTED_PROPERTIES, EntityType, RelationType, Schema, coerce, shown
+from kb.schema import COMPUTED_PROPERTIES, EntityType, RelationType, Schema, coerce
+from kb.types import shown
 
 
 @dataclass
@@ -142,7 +143,7 @@ class Validator:
 
     def _cite(self, props: dict, origin: str) -> None:
         for source_id in props.get("sources", ()):
-            if self.types.get(source_id) != "Source":
+            if self.types.get(source_id) != self.schema.source_type:
                 self._deferred_sources.setdefault(source_id, origin)
 
     def _type(self, known: dict, lookup, type_name, origin: str):
@@ -257,9 +258,9 @@ class Validator:
                 self._check_end(origin, relation_name, field, entity_id, entity_type)
         for source_id, origin in self._deferred_sources.items():
             source_type = self.types.get(source_id) or stored.get(source_id)
-            if source_type != "Source":
+            if source_type != self.schema.source_type:
                 what = "exists neither in the input nor in the database" if source_type is None \
-                    else f"is a {source_type}, not a Source"
+                    else f"is a {source_type}, not a {self.schema.source_type}"
                 self.problem(origin, "sources", f"cites {source_id!r}, which {what}")
         if self.problems:
             raise InvalidRecord(self.problems, self.problem_count)

@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 from kb.errors import InvalidRecord
-from kb.schema import shown
+from kb.types import shown
 from loaders.source import RecordSource
 from loaders.records import Validator
 from loaders.text import not_utf8

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from kb.errors import InvalidRecord
+from kb.schema import schema
 from loaders.source import RecordSource
 from loaders.records import Validator
 
@@ -217,7 +218,7 @@ def reader(paths, query: str | None = None, retrieved: str | None = None) -> Rec
                 _pool(proposed, found, entity_id, type_name, props, origin)
             _raise(found)
         for found in files:
-            record = validator.entity("Source", found.source(), f"{found.path} (its Source)")
+            record = validator.entity(schema().source_type, found.source(), f"{found.path} (its source record)")
             if record:
                 yield record
         for type_name, props, origin in proposed.values():

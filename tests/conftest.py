@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import backup, config, db, ddl, server
+from kb import config, db, ddl
+from kb.ops import backup, server
 from loaders import pipeline, seed
 
 SEEDS = config.PROJECT_ROOT / "seeds"

@@ -5,7 +5,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kb import config, ddl, server
+from kb import config, ddl
+from kb.ops import server
 from loaders import pipeline, seed
 from kb.saved_queries import SAVED_QUERIES
 from kb.schema import schema

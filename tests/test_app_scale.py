@@ -12,7 +12,7 @@ import streamlit as st
 from click.testing import CliRunner
 
 from bench import synthetic
-from kb import db, ddl, queries
+from kb import db, ddl, queries, types
 from kb.cli import main
 from kb.errors import ReadTimedOut
 from kb.schema import schema
@@ -21,7 +21,7 @@ from loaders import pipeline
 from tests.conftest import wipe
 from tests.test_app import open_page, texts
 
-ARRAY = synthetic.ARRAY_DELIMITER
+ARRAY = types.LIST_SEPARATOR
 # Long enough to outlast any timeout below whatever the machine's speed; the server stops it.
 SLOW_QUERY = "UNWIND range(1, 2000000000) AS x RETURN count(x) AS n"
 TIMEOUT_SENTENCE = "The database took more than 0.5 s to answer and the read was stopped"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bench import synthetic
-from kb import backup, config, db, ddl, server
+from kb import config, db, ddl
+from kb.ops import backup, server
 from kb.export import export
 from loaders import by_path, pipeline
 from tests.conftest import seed_counts, wipe

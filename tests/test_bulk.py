@@ -10,10 +10,13 @@ import threading
 import time
 from pathlib import Path
 
+import neo4j
 import pytest
 from click.testing import CliRunner
 
-from kb import db, ddl, export, search, server
+from bench import synthetic
+from kb import config, db, ddl, export, search
+from kb.ops import admin, server
 from kb.cli import main
 from kb.errors import BulkLoadError
 from loaders import bulk, by_path, pipeline
@@ -58,9 +61,7 @@ def tricky_seeds(folder: Path) -> list[Path]:
 
 
 def generated(folder: Path) -> list[Path]:
-    result = CliRunner().invoke(main, ["generate", "--entities", "5000", "--relations", "25000", "--seed", "11",
-                                       "--out", str(folder)])
-    assert result.exit_code == 0, result.output
+    synthetic.generate(entities=5000, relations=25000, seed=11, out=folder)
     return [folder]
 
 
@@ -94,7 +95,8 @@ def test_bulk_gives_the_graph_an_incremental_load_gives(neo4j_server, tmp_path, 
 
     empty_database()
     before = server.status().pid
-    report = pipeline.load(by_path.reader_for(paths), show_progress=False, mode="bulk")
+    report = pipeline.load(by_path.reader_for(paths), show_progress=False, mode="bulk",
+                  offline_import=admin.bulk_import)
     assert server.status().pid != before, "a bulk load runs the import with the server stopped, then starts it"
     found = full_graph(_folder(tmp_path / "bulk"))
 
@@ -130,16 +132,27 @@ def test_bulk_is_refused_in_one_line_where_it_cannot_run(neo4j_server, tmp_path)
     assert "Bulk load refused" in result.output and "NoSuchType" not in result.output, result.output
     # A named source is reconciled with the graph: never bulk, whatever the database holds.
     with pytest.raises(BulkLoadError, match="reconciled"):
-        bulk.choose("bulk", "wikidata", bulk.BULK_FROM_RECORDS)
+        bulk.choose("bulk", "wikidata", bulk.BULK_FROM_RECORDS, admin.bulk_import)
     # auto: a small load is not worth stopping the server for; a large one into a full database
     # goes incrementally.
-    assert bulk.choose("auto", None, bulk.BULK_FROM_RECORDS - 1) == "incremental"
-    assert bulk.choose("auto", None, bulk.BULK_FROM_RECORDS) == "incremental"
+    assert bulk.choose("auto", None, bulk.BULK_FROM_RECORDS - 1, admin.bulk_import) == "incremental"
+    assert bulk.choose("auto", None, bulk.BULK_FROM_RECORDS, admin.bulk_import) == "incremental"
 
 
-def test_auto_takes_bulk_for_a_large_first_load(neo4j_server):
+def test_auto_never_stops_a_server_that_another_client_uses(neo4j_server):
     empty_database()
-    assert bulk.choose("auto", None, bulk.BULK_FROM_RECORDS) == "bulk"
+    large = bulk.BULK_FROM_RECORDS
+    assert bulk.choose("auto", None, large, admin.bulk_import) == "bulk", "empty, and no one else connected"
+    assert bulk.choose("auto", None, large, None) == "incremental", "no offline import given: never bulk"
+    with pytest.raises(BulkLoadError, match="needs the local server's offline import"):
+        bulk.choose("bulk", None, large, None)
+    conn = config.connection()
+    with neo4j.GraphDatabase.driver(conn.uri, auth=(conn.username, config.password(conn)),
+                                    user_agent="another-client") as other:
+        other.verify_connectivity()
+        assert bulk.choose("auto", None, large, admin.bulk_import) == "incremental"
+        assert "another client" in bulk.refusal(None, admin.bulk_import, asked=False)
+        assert bulk.refusal(None, admin.bulk_import, asked=True) is None, "asked for: the user said so"
 
 
 def _import_processes(parent: int) -> list[int]:
@@ -153,7 +166,7 @@ def _import_processes(parent: int) -> list[int]:
             ancestors = _ancestors(int(entry.name))
         except (OSError, ValueError):
             continue
-        if b"org.neo4j.cli.AdminTool" in cmdline and bulk.STAGING.encode() in cmdline and parent in ancestors:
+        if b"org.neo4j.cli.AdminTool" in cmdline and admin.STAGING.encode() in cmdline and parent in ancestors:
             found.append(int(entry.name))
     return found
 
@@ -177,8 +190,8 @@ def _wait_for_import(parent: int, timeout: float = 600) -> list[int]:
 
 
 def _staging_left() -> list[Path]:
-    return [server.data_dir() / folder / bulk.STAGING for folder in bulk.STORE_FOLDERS
-            if (server.data_dir() / folder / bulk.STAGING).exists()]
+    return [server.data_dir() / folder / admin.STAGING for folder in admin.STORE_FOLDERS
+            if (server.data_dir() / folder / admin.STAGING).exists()]
 
 
 def test_a_failed_import_leaves_the_database_empty_and_the_server_running(neo4j_server):
@@ -193,8 +206,9 @@ def test_a_failed_import_leaves_the_database_empty_and_the_server_running(neo4j_
     killer = threading.Thread(target=kill_the_import)
     killer.start()
     try:
-        with pytest.raises(BulkLoadError, match="neo4j-admin import failed.*left empty") as failure:
-            pipeline.load(by_path.reader_for([SEEDS]), show_progress=False, mode="bulk")
+        with pytest.raises(BulkLoadError, match="neo4j-admin database import failed.*left empty") as failure:
+            pipeline.load(by_path.reader_for([SEEDS]), show_progress=False, mode="bulk",
+                  offline_import=admin.bulk_import)
     finally:
         killer.join()
     assert killed
@@ -220,7 +234,8 @@ def test_a_load_killed_during_the_import_leaves_an_empty_database_and_a_rerun_su
     server.start(echo=lambda message: None)
     assert graph_counts() == (0, 0)
     (tmp_path / "twice.csv").write_text(TWICE, encoding="utf-8")
-    pipeline.load(by_path.reader_for([SEEDS, tmp_path]), show_progress=False, mode="bulk")
+    pipeline.load(by_path.reader_for([SEEDS, tmp_path]), show_progress=False, mode="bulk",
+                  offline_import=admin.bulk_import)
     # Counts derived from the seed files themselves, and the one tie stated twice; a search by
     # another spelling works at once.
     entities, relations = seed_totals()

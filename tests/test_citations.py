@@ -11,8 +11,9 @@ import yaml
 from PIL import Image
 from playwright import sync_api as playwright_api
 
-from kb import analysis, citations
-from kb import graph as kb_graph
+from kb import analysis
+from kb.render import citations
+from kb.render import graph as kb_graph
 from tests.conftest import SEEDS
 
 # Midea's takeover of Kuka and the places around it: ties citing news, reports and reference sources.
@@ -87,7 +88,7 @@ def test_bibtex_escapes_what_tex_reads_as_commands():
 @pytest.mark.browser
 def test_png_download_from_the_canvas_is_a_valid_image(shown, tmp_path):
     drawn, _ = shown
-    page_html = citations.with_png_download(kb_graph.to_html(drawn), "kuka.png")
+    page_html = kb_graph.drawing(drawn).page(extras=(citations.png_download("kuka.png"),))
     blocked = []
 
     def only_local(route):

@@ -6,6 +6,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
+from bench.generate import main as generate
 from kb.cli import main
 from tests.conftest import SEEDS, graph_counts, seed_totals, wipe
 
@@ -109,17 +110,17 @@ def test_csv_export_loads_back_into_an_empty_database(seeded_db, tmp_path):
 
 def test_every_command_has_help():
     for command in ["server", "server start", "init", "load", "validate", "search", "query", "stats", "export",
-                    "generate", "demo"]:
+                    "demo"]:
         result = kb(*command.split(), "--help")
         assert result.exit_code == 0 and "Usage:" in result.output, command
 
 
 def test_generate_writes_a_graph_that_loads(empty_db, tmp_path):
     out = tmp_path / "synthetic"
-    made = kb("generate", "--entities", 300, "--relations", 1200, "--seed", 3, "--out", out)
+    made = CliRunner().invoke(generate, ["--entities", "300", "--relations", "1200", "--seed", "3", "--out", str(out)])
     assert made.exit_code == 0 and "300 entities and 1200 relations" in made.output
     assert kb("load", out).exit_code == 0
     counts = stats()
     assert (sum(counts["entities"].values()), sum(counts["relations"].values())) == (300, 1200)
-    too_small = CliRunner().invoke(main, ["generate", "--entities", "50", "--out", str(out)])
+    too_small = CliRunner().invoke(generate, ["--entities", "50", "--out", str(out)])
     assert too_small.exit_code == 2 and "50 is not in the range x>=100" in too_small.output

@@ -132,6 +132,12 @@ def test_server_status_exit_code_says_whether_it_runs(neo4j_server, tmp_path):
     assert stopped.returncode == 3 and stopped.stdout.startswith("not running"), stopped
 
 
+def generate(*args) -> subprocess.CompletedProcess:
+    """bench's generator, run as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "bench.generate", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, cwd=config.PROJECT_ROOT)
+
+
 def test_generate_keeps_what_export_wrote(graph, tmp_path):
     exported = tmp_path / "out"
     assert kb("export", "--format", "csv", "--out", exported).returncode == 0
@@ -139,22 +145,22 @@ def test_generate_keeps_what_export_wrote(graph, tmp_path):
     assert any(n.startswith("nodes_") for n in names) and any(n.startswith("relationships_") for n in names), names
     kept = tmp_path / "kept"
     shutil.copytree(exported, kept)
-    line = one_line_error(kb("generate", "--entities", 100, "--relations", 100, "--out", exported))
-    assert f"{exported} holds files that kb generate did not write" in line, line
+    line = one_line_error(generate("--entities", 100, "--relations", 100, "--out", exported))
+    assert f"{exported} holds files that bench.generate did not write" in line, line
     assert sorted(p.name for p in exported.iterdir()) == names
     assert filecmp.cmpfiles(exported, kept, names, shallow=False)[0] == names, "export's files are unchanged"
 
 
 def test_generate_replaces_its_own_earlier_output_only(tmp_path):
     out = tmp_path / "synthetic"
-    assert kb("generate", "--entities", 300, "--relations", 900, "--seed", 1, "--out", out).returncode == 0
+    assert generate("--entities", 300, "--relations", 900, "--seed", 1, "--out", out).returncode == 0
     first = sorted(p.name for p in out.glob("*.csv"))
-    again = kb("generate", "--entities", 200, "--relations", 400, "--seed", 2, "--out", out)
+    again = generate("--entities", 200, "--relations", 400, "--seed", 2, "--out", out)
     assert again.returncode == 0 and "200 entities and 400 relations" in again.stdout, again
     second = sorted(p.name for p in out.glob("*.csv"))
     assert set(second) <= set(first) and second, (first, second)
     (out / "notes.txt").write_text("mine", encoding="utf-8")
-    line = one_line_error(kb("generate", "--entities", 200, "--relations", 400, "--out", out))
+    line = one_line_error(generate("--entities", 200, "--relations", 400, "--out", out))
     assert "(notes.txt)" in line and (out / "notes.txt").read_text(encoding="utf-8") == "mine", line
     assert sorted(p.name for p in out.glob("*.csv")) == second
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright import sync_api as playwright_api
 
-from kb import graph
+from kb.render import graph
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, app_url, browser_page, graph_state  # noqa: F401 (fixtures)
 from tests.test_graph import sample
 
@@ -126,7 +126,7 @@ def test_a_click_in_the_paths_graph_opens_explore_of_that_node(seeded_db, app_ur
 
 def test_a_page_alone_has_no_links_and_a_click_there_opens_nothing(tmp_path):
     alone = graph.to_html(sample())
-    linked = graph.with_node_links(alone, "./?depth=2&id=")
+    linked = graph.drawing(sample()).page(extras=(graph.node_link_script("./?depth=2&id="),))
     assert "kbSameView" not in alone and linked.count("kbSameView(link") == 1
     assert linked.replace(graph.NODE_LINK_SCRIPT.replace("__NODE_LINK__", '"./?depth=2&id="') + "\n", "") == alone
     file = tmp_path / "graph.html"
@@ -148,6 +148,6 @@ def test_a_page_alone_has_no_links_and_a_click_there_opens_nothing(tmp_path):
 
 @pytest.mark.parametrize("link", ['./?q=</script><script>alert(1)</script>&id=', './?q="quoted"&id='])
 def test_a_link_cannot_break_out_of_the_script(link):
-    page = graph.with_node_links(graph.to_html(sample()), link)
+    page = graph.drawing(sample()).page(extras=(graph.node_link_script(link),))
     assert "<script>alert(1)" not in page
     assert page.count("</script>") == graph.to_html(sample()).count("</script>") + 1

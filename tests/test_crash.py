@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from kb import db, server
+from kb import db
+from kb.ops import server
 from kb.errors import DatabaseUnavailable
 from loaders import csv as csv_loader
 from loaders import pipeline

@@ -9,10 +9,11 @@ import yaml
 from click.testing import CliRunner
 from neo4j.exceptions import Neo4jError
 
-from kb import config, db, server
+from kb import config, db
+from kb.ops import runaway, server
 from kb.cli import main
 from kb.cypher import READ_PROCEDURES, run_read_only
-from kb.errors import QueryRefused, QueryTimeout
+from kb.errors import QueryRefused, QueryTimeout, RunawayQuery
 from kb.saved_queries import SAVED_QUERIES
 from tests.conftest import SEEDS, graph_counts
 
@@ -223,8 +224,12 @@ def test_a_runaway_query_does_not_hold_the_server(seeded_readonly, monkeypatch):
     count_cities = "MATCH (c:City) RETURN count(c)"
     before, cities, pid = graph_counts(), run_read_only(count_cities).rows, server.status().pid
     started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="local server was restarted to end it"):
+    with pytest.raises(RunawayQuery, match="goes on computing it") as runaway_error:
         run_read_only(RUNAWAY, timeout=2)
+    assert server.status().pid == pid, "the core never restarts the server: an interface asks for it"
+    with pytest.raises(QueryTimeout, match="local server was restarted to end it"):
+        raise runaway.end(runaway_error.value)
+    assert "kb: a console query outlived its timeout" in server.log_file().read_text(encoding="utf-8")
     freed = time.monotonic() - started
     assert freed < 2 + 2 + config.setting("startup_timeout"), freed
     asked = time.monotonic()
@@ -234,6 +239,21 @@ def test_a_runaway_query_does_not_hold_the_server(seeded_readonly, monkeypatch):
     assert server.status().pid != pid and graph_counts() == before
     imports = db.read("SHOW SETTINGS YIELD name, value WHERE name = 'server.directories.import' RETURN value")
     assert imports[0]["value"] == str(server.import_dir())    # restarted with the same settings
+
+
+@pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="needs the project's local test server")
+def test_a_runaway_query_leaves_a_shared_server_running(seeded_readonly, monkeypatch):
+    monkeypatch.setenv("KB_QUERY_GRACE", "2")
+    monkeypatch.setenv("KB_RESTART_RUNAWAY", "0")
+    pid = server.status().pid
+    with pytest.raises(RunawayQuery) as caught:
+        run_read_only(RUNAWAY, timeout=2)
+    message = str(runaway.end(caught.value))
+    try:
+        assert "Restarting the local server is off here (KB_RESTART_RUNAWAY=0)" in message, message
+        assert server.status().pid == pid, "restarts are off: the server keeps running"
+    finally:
+        server.restart(echo=lambda m: None)     # the query would hold a core for minutes
 
 
 def test_nodes_and_relationships_come_back_as_a_graph(seeded_readonly):

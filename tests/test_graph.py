@@ -1,10 +1,10 @@
-"""kb.graph: self-contained, deterministic pyvis HTML coloured by the schema, with cited tooltips."""
+"""kb.render.graph: self-contained, deterministic pyvis HTML coloured by the schema, with cited tooltips."""
 import json
 import re
 
 import pytest
 
-from kb import graph
+from kb.render import graph
 from kb.schema import schema
 from kb.subgraph import Edge, Node, Subgraph
 
@@ -55,7 +55,7 @@ def test_page_is_self_contained(presentation):
 
 def test_the_app_frame_loads_vis_network_from_the_published_copy(tmp_path):
     page = graph.to_html(sample())
-    framed = graph.with_vis_library_at(page, "app/static/vis-network.min.js")
+    framed = graph.drawing(sample()).page(vis_url="app/static/vis-network.min.js")
     library = graph.vis_library().rstrip("\n")
     assert library in page and library not in framed
     assert framed.count('<script src="app/static/vis-network.min.js"></script>') == 1

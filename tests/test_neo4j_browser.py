@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright import sync_api as playwright_api
 
-from kb import config, server
+from kb import config
+from kb.ops import server
 from tests.conftest import seed_totals
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, only_loopback, shot
 

@@ -2,12 +2,14 @@
 transaction memory limits."""
 import os
 import socket
+import urllib.request
 from pathlib import Path
 
 import pytest
 from neo4j.exceptions import Neo4jError
 
-from kb import config, db, server
+from kb import config, db
+from kb.ops import server
 from kb.errors import ServerError
 from tests.conftest import free_port
 
@@ -39,6 +41,21 @@ def other_home(tmp_path, monkeypatch):
     monkeypatch.setenv("KB_NEO4J_PORT", str(free_port()))
     monkeypatch.setenv("KB_NEO4J_HTTP_PORT", str(free_port()))
     return tmp_path
+
+
+def test_a_second_server_needs_only_its_folder_and_bolt_port(tmp_path, monkeypatch):
+    monkeypatch.setenv("KB_HOME", str(tmp_path))
+    monkeypatch.setenv("KB_NEO4J_PORT", str(free_port()))
+    monkeypatch.delenv("KB_NEO4J_HTTP_PORT")
+    chosen = server.http_port()
+    assert chosen != 7474 and server.http_port() == chosen, "chosen once, then kept"
+    started = server.start(echo=lambda message: None)
+    try:
+        assert f"http://localhost:{chosen}/browser/" in started.describe()
+        with urllib.request.urlopen(f"http://127.0.0.1:{chosen}/", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        server.stop()
 
 
 def test_stale_pid_file_is_reported_and_removed(other_home):

@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from kb import config, shell
+from kb import config
+from kb.ops import shell
 from tests.conftest import seed_totals
 
 KB = str(Path(sys.executable).with_name("kb"))

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from playwright import sync_api as playwright_api
 from streamlit.testing.v1 import AppTest
 
-from kb import config, stories
+from kb import config
+from kb.render import stories
 from kb.cli import main
 from kb.errors import StoryError
 from tests.test_app import APP, TIMEOUT, fresh_cache, open_page  # noqa: F401 (an autouse fixture)

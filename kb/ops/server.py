@@ -38,7 +38,25 @@ class Status:
 
 def browser_url() -> str:
     """Where Neo4j Browser of the local server opens (served by its HTTP connector)."""
-    return f"http://localhost:{config.setting('http_port')}/browser/"
+    return f"http://localhost:{http_port()}/browser/"
+
+
+def http_port() -> int:
+    """The HTTP port: KB_NEO4J_HTTP_PORT when set; 7474 beside the default Bolt port; beside another
+    Bolt port (a second local server), a free port chosen on the folder's first start and kept in it,
+    so that a second server needs only KB_HOME and KB_NEO4J_PORT."""
+    given = next(s for s in config.SETTINGS if s.name == "http_port")
+    if os.environ.get(given.env) or config.setting("port") == next(s for s in config.SETTINGS if s.name == "port").default:
+        return config.setting("http_port")
+    kept = config.home() / "http.port"
+    if kept.exists():
+        return int(kept.read_text())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(f"{port}\n")
+    return port
 
 
 def pid_file() -> Path:
@@ -171,7 +189,7 @@ def _require_free_ports() -> None:
     for setting in config.SETTINGS:
         if setting.name not in ("port", "http_port"):
             continue
-        port = config.setting(setting.name)
+        port = config.setting("port") if setting.name == "port" else http_port()
         deadline = time.monotonic() + PORT_RELEASE_SECONDS
         while not _is_free(port):
             if time.monotonic() > deadline:
@@ -195,7 +213,7 @@ def _command() -> list[str]:
     classpath = f"{SERVER_DIR / 'target' / 'classes'}:{SERVER_DIR / 'target' / 'lib'}/*"
     return ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
             "--home", str(data_dir()), "--port", str(config.setting("port")),
-            "--http-port", str(config.setting("http_port")), "--import", str(import_dir()),
+            "--http-port", str(http_port()), "--import", str(import_dir()),
             "--pagecache", config.setting("pagecache"), "--transaction-max", config.setting("transaction_max"),
             "--transaction-total-max", config.setting("transaction_total_max")]
 

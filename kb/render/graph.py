@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import functools
-import html
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 import pyvis
 from pyvis.network import Network
 
@@ -51,29 +50,10 @@ PRESENTATION = Style(font_size=26, edge_font_size=16, node_size=26, height="820p
 # A story's step: as large as presentation mode, as high as the frame the player gives it.
 FULL_WINDOW = Style(font_size=26, edge_font_size=16, node_size=26, height="100vh")
 
-# Where pyvis's in-line template takes the vis-network script it writes into every page.
-VIS_INCLUDE = re.compile(r"<script>\{%\s*include\s*'(lib/vis-[^']*/vis-network\.min\.js)'\s*%\}</script>")
 VIS_FILE_NAME = "vis-network.min.js"
+TEMPLATE = Path(__file__).with_name("templates") / "graph.html"
 
-# Any src/href/url() that points at another host; the in-line template still links Bootstrap.
-REMOTE_TAG = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^>]*>(?:\s*</script>)?",
-                        re.IGNORECASE)
-# The template keeps an old, commented-out block of links to files that do not exist.
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-REMOTE_REFERENCE = re.compile(r"(?:\b(?:src|href)\s*=\s*[\"']?|url\(\s*[\"']?|@import\s+[\"'])(?:https?:)?//",
-                              re.IGNORECASE)
-
-# Stops the simulation once the layout has settled, so nothing moves during a talk; the flag lets
-# a browser test (or anyone) see that the network is drawn.
-# The parser may run stabilisation between two script tags, so it may be over already.
-SETTLE_SCRIPT = """<script type="text/javascript">
-function kbSettle() {
-  network.setOptions({physics: {enabled: false}});
-  window.kbGraphSettled = true;
-}
-if (network.physics.stabilized) { kbSettle(); } else { network.once("stabilizationIterationsDone", kbSettle); }
-</script>"""
-# Clicking a node opens a page of the app for it (with_node_links). The drawing sits in Streamlit's
+# Clicking a node opens a page of the app for it (node_link_script). The drawing sits in Streamlit's
 # iframe, whose sandbox allows scripts and the app's origin but not navigating the top window: the
 # frame setting the window's location is refused. A link made in the top page's own document and
 # clicked there is the top page navigating itself, which the sandbox leaves alone, so no custom
@@ -97,13 +77,6 @@ network.on("click", function (event) {
   link.click();
 });
 </script>"""
-EXTRA_STYLE = """<style>
-body { margin: 0; font-family: sans-serif; }
-.card { border: none; }
-.vis-tooltip { white-space: pre-line; max-width: 420px; font-size: 13px; }
-</style>"""
-
-
 def country_mark(country: str | None) -> CountryMark:
     return COUNTRY_MARKS.get(country or "", OTHER_COUNTRY)
 
@@ -174,9 +147,9 @@ def _edge_order(edge: Edge) -> tuple:
     return edge.start, edge.type, edge.end, json.dumps(edge.properties, sort_keys=True, default=str)
 
 
-def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | None = None,
-            node_style: dict | None = None, style: Style | None = None) -> str:
-    """The subgraph as one standalone HTML page; the same graph gives the same page byte for byte.
+def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | None = None,
+            node_style: dict | None = None, style: Style | None = None) -> "Drawing":
+    """The subgraph's network as pyvis builds it (nodes, edges, options), ready to be made a page.
 
     node_style: id -> {"color": fill, "size": pixels} to replace the type's colour and the default size
     (the Analysis page colours by community and sizes by a measure); style, when given, replaces the one
@@ -206,35 +179,58 @@ def to_html(graph: Subgraph, presentation: bool = False, source_titles: dict | N
                      color="#888888", dashes=not edge.properties.get("since"),
                      **({"smooth": smooth} if smooth else {}), **arrows)
     net.options = _options(style)
-    page = HTML_COMMENT.sub("", REMOTE_TAG.sub("", net.generate_html()))
-    page = page.replace("</head>", EXTRA_STYLE + "\n</head>", 1).replace("</body>", SETTLE_SCRIPT + "\n</body>", 1)
-    remote = REMOTE_REFERENCE.search(page)
-    if remote:
-        # A newer pyvis template may link something else remotely: fail loudly rather than leak.
-        raise RuntimeError(f"graph HTML still references another host near: {page[remote.start():remote.start() + 80]!r}")
-    return page
+    nodes, edges, *_ = net.get_network_data()
+    return Drawing(style.height, _script_json(nodes), _script_json(edges), _script_json(net.options))
 
 
-def with_node_links(page: str, link: str) -> str:
-    """A page of to_html in which clicking a node opens link + the node's id (URL-encoded) in the window
-    that embeds the page; alone (a download, an export) the page is left as it was: clicks do nothing.
+@dataclass(frozen=True)
+class Drawing:
+    height: str
+    nodes: str          # JSON, safe inside a script
+    edges: str
+    options: str
+
+    def page(self, vis_url: str | None = None, extras: tuple = ()) -> str:
+        """One standalone HTML page (templates/graph.html); the same graph gives the same page byte for
+        byte. vis_url: load vis-network from there (the app's published copy, which the browser caches
+        across drawings) instead of holding its 900 KB. extras: HTML the page ends with (scripts such
+        as node_link_script's, buttons)."""
+        return _template().render(height=self.height, nodes=self.nodes, edges=self.edges, options=self.options,
+                                  vis_url=vis_url, vis_library=None if vis_url else vis_library(), extras=extras)
+
+
+def to_html(graph: Subgraph, **drawn) -> str:
+    """The subgraph as one standalone page (drawing's arguments), vis-network held in it."""
+    return drawing(graph, **drawn).page()
+
+
+def _script_json(value) -> str:
+    # No "<" at all: neither "</script>" nor "<!--" can then end or change the script; "\\u003c" is the
+    # same character to JSON and to JavaScript.
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    return jinja2.Template(TEMPLATE.read_text(encoding="utf-8"), autoescape=False, keep_trailing_newline=True)
+
+
+def node_link_script(link: str) -> str:
+    """A script for to_html's extras: clicking a node opens link + the node's id (URL-encoded) in the
+    window that embeds the page; a page without it (a download, an export) opens nothing on a click.
 
     link is resolved against the embedding page's URL (e.g. "./?depth=2&id=")."""
     # json.dumps quotes it as a JavaScript string; "<" escaped so no text can close or open a tag.
-    script = NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("<", "\\u003c"))
-    # The page ends with </body>: found from the end, not by a scan of the megabyte of inlined vis-network.
-    end = page.rindex("</body>")
-    return page[:end] + script + "\n" + page[end:]
+    return NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("<", "\\u003c"))
 
 
 @functools.cache
 def vis_library() -> str:
-    """The vis-network script that to_html writes into every page (pyvis's own copy)."""
-    templates = Path(pyvis.__file__).parent / "templates"
-    included = VIS_INCLUDE.search((templates / "template.html").read_text(encoding="utf-8"))
-    if included is None:
-        raise RuntimeError("pyvis's template no longer includes vis-network in line; kb.graph needs updating")
-    return (templates / included[1]).read_text(encoding="utf-8")
+    """The vis-network script that a page holds when no vis_url is given (pyvis ships it)."""
+    library = sorted((Path(pyvis.__file__).parent / "templates" / "lib").glob("vis-*/vis-network.min.js"))
+    if not library:
+        raise RuntimeError("pyvis no longer ships vis-network.min.js under templates/lib; kb/render/graph.py needs updating")
+    return library[-1].read_text(encoding="utf-8")
 
 
 def publish_vis_library(folder: Path) -> Path:
@@ -247,17 +243,3 @@ def publish_vis_library(folder: Path) -> Path:
         staged.write_text(text, encoding="utf-8")
         staged.replace(path)
     return path
-
-
-def with_vis_library_at(page: str, url: str) -> str:
-    """A page of to_html that loads vis-network from url (where publish_vis_library put it) instead of
-    holding it: the browser then caches the library's 900 KB and its compiled code across drawings,
-    instead of receiving and compiling them with each one (0.24 s of a 1.4 s Explore view at 1M)."""
-    # The template's include drops the file's last line break.
-    body = vis_library().rstrip("\n")
-    at = page.find(body)
-    if at < 0:
-        raise RuntimeError("the page does not hold pyvis's vis-network library")
-    start = page.rindex("<script>", 0, at)
-    end = page.index("</script>", at + len(body)) + len("</script>")
-    return page[:start] + f'<script src="{html.escape(url)}"></script>' + page[end:]

@@ -300,14 +300,15 @@ def _cell(value) -> str:
     return "" if shown is None else str(shown)
 
 
-def graph_page(graph: Subgraph) -> str:
+def graph_page(graph: Subgraph, vis_url: str | None = None) -> str:
     """A step's graph as a standalone page filling its frame, large as in presentation mode, passing
-    the arrow keys on."""
-    from kb import graph as kb_graph, queries
+    the arrow keys on (vis_url: see kb.render.graph Drawing.page)."""
+    from kb import queries
+    from kb.render import graph as kb_graph
 
     titles = queries.source_titles(tuple(sorted(set(graph.source_ids()))))
-    page = kb_graph.to_html(graph, source_titles=titles, style=kb_graph.FULL_WINDOW)
-    return page.replace("</body>", STEP_SCRIPT + "\n</body>", 1)
+    drawn = kb_graph.drawing(graph, source_titles=titles, style=kb_graph.FULL_WINDOW)
+    return drawn.page(vis_url=vis_url, extras=(STEP_SCRIPT,))
 
 
 def table_html(columns: list, rows: list) -> str:

@@ -12,17 +12,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import subprocess
 import tarfile
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kb import config, db, server, tools
-from kb.errors import BackupError, ServerError
+from kb import config, db
+from kb.errors import BackupError
+from kb.ops import admin
 from kb.schema import ENTITY_LABEL
 
 FORMAT = 1
@@ -99,15 +97,15 @@ def backup(path: Path, echo=print) -> dict:
     conn = config.connection()
     kind = "dump" if conn.local else "csv"
     if conn.local:
-        _start_local(echo)
+        admin.start_local(echo, BackupError)
     db.ping()
     manifest = {"format": FORMAT, "kind": kind, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "database": conn.database, "from": conn.uri, **snapshot(kind)}
     with tempfile.TemporaryDirectory(prefix="kb-backup-") as work:
         content = Path(work) / (DUMP if kind == "dump" else CSV_FOLDER)
         if kind == "dump":
-            with _server_stopped(echo):
-                _admin(["database", "dump", conn.database, f"--to-path={work}"], echo)
+            with admin.server_offline(echo, BackupError):
+                admin.run(["database", "dump", conn.database, f"--to-path={work}"], ADMIN_HEAP, echo, BackupError)
                 _write_archive(path, manifest, content)     # before the restart, which may fail
         else:
             from kb.export import export
@@ -167,7 +165,7 @@ def restore(path: Path, load_folder, force: bool = False, echo=print) -> dict:
                           f"(NEO4J_URI is set to {conn.uri}); restore it locally, then `kb backup` there "
                           "makes a logical backup for that database.")
     if conn.local:
-        _start_local(echo)
+        admin.start_local(echo, BackupError)
     occupied = db.read(ANY_NODE_QUERY)[0]["found"]
     if occupied and not force:
         raise BackupError(f"The database at {conn.uri} is not empty: `kb restore --force {path}` replaces "
@@ -175,9 +173,9 @@ def restore(path: Path, load_folder, force: bool = False, echo=print) -> dict:
     with tempfile.TemporaryDirectory(prefix="kb-restore-") as work:
         content = _extract(path, manifest["kind"], Path(work))
         if manifest["kind"] == "dump":
-            with _server_stopped(echo):
-                _admin(["database", "load", conn.database, f"--from-path={content.parent}",
-                        "--overwrite-destination=true"], echo)
+            with admin.server_offline(echo, BackupError):
+                admin.run(["database", "load", conn.database, f"--from-path={content.parent}",
+                           "--overwrite-destination=true"], ADMIN_HEAP, echo, BackupError)
         else:
             _load_logical(content, occupied, load_folder, echo)
     found = snapshot(manifest["kind"])
@@ -209,47 +207,3 @@ def _load_logical(folder: Path, occupied: bool, load_folder, echo) -> None:
         wipe()
     ddl.init()
     echo(load_folder(folder))
-
-
-# --- the local server, offline for neo4j-admin -------------------------------------------------------
-@contextmanager
-def _server_stopped(echo):
-    """Stop the local server around a neo4j-admin step and start it again, even if the step fails:
-    Neo4j Community dumps and loads only a database that no running server holds."""
-    tools.ensure_built("neo4j-admin", echo)     # not while the server is down
-    echo("Stopping the local Neo4j server: neo4j-admin needs the database offline (Neo4j Community).")
-    command = server.running_command()
-    db.close()
-    echo(server.stop())
-    step_failed = True
-    try:
-        yield
-        step_failed = False
-    finally:
-        echo("Starting the local Neo4j server again.")
-        try:
-            _start_local(echo, command)
-        except BackupError as error:
-            if not step_failed:     # else the step's own error is the one to report
-                raise BackupError(f"neo4j-admin is done, but {error}") from None
-
-
-def _start_local(echo, command: list[str] | None = None) -> None:
-    """Start the local server if it does not run; its failure in one line (the log says more)."""
-    try:
-        server.start(echo, command)
-    except ServerError as error:
-        raise BackupError(f"the local Neo4j server did not start ({str(error).splitlines()[0]}); "
-                          f"`kb server start` tries again, {server.log_file()} tells more.") from None
-
-
-def _admin(arguments: list[str], echo) -> None:
-    command = tools.command("neo4j-admin", arguments, heap=ADMIN_HEAP, echo=echo)
-    started = time.monotonic()
-    result = subprocess.run(command, env={**os.environ, **tools.admin_environment(server.data_dir())},
-                            capture_output=True, text=True)
-    step = f"neo4j-admin {' '.join(arguments[:2])}"
-    if result.returncode != 0:
-        lines = [line.strip() for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-        raise BackupError(f"{step} failed (exit {result.returncode}): {lines[-1] if lines else 'no message'}")
-    echo(f"{step}: {time.monotonic() - started:.1f} s.")

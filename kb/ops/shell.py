@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 
-from kb import config, tools
+from kb import config
+from kb.ops import tools
 
 
 def invocation(arguments, echo=print) -> tuple[list[str], dict]:

@@ -145,6 +145,7 @@ def bibtex(sources: dict, order=None) -> str:
     return "\n\n".join(entries) + ("\n" if entries else "")
 
 
-def with_png_download(page: str, file_name: str) -> str:
-    """A drawn graph's page (kb.graph.to_html) with a button that saves its canvas as file_name (PNG)."""
-    return page.replace("</body>", PNG_BUTTON % json.dumps(file_name) + "\n</body>", 1)
+def png_download(file_name: str) -> str:
+    """For a drawn graph's page (kb.render.graph Drawing.page extras): a button that saves its canvas as
+    file_name (PNG)."""
+    return PNG_BUTTON % json.dumps(file_name)

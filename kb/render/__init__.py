@@ -1,0 +1,1 @@
+"""Rendering: drawings of the graph, stories and citations, from what the core computes."""
