@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup server-build bench-small clean
+.PHONY: demo test test-fast setup server-build bench-small clean
 
 # One environment for both commands: the product's requirements and those of the tests and benchmarks.
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -24,6 +24,10 @@ demo: setup
 test: setup
 	@.ci/ensure-chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The inner loop: no browser, no 100k-tie graphs.
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not scale"
 
 bench-small: setup
 	$(BIN)/python bench/run.py --size small

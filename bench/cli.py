@@ -58,7 +58,6 @@ YEAR_QUERY, YEAR = "city-ties", "2015"
 NOT_TIMED = {
     "kb demo": "starts the server, then serves the app until stopped: bench/app.py times the app's pages",
     "kb restore": "replaces the whole database; a dump's round trip is measured in the README's Backups section",
-    "kb generate": "writes files and reads no database; its time is the load benchmark's generate_seconds",
     "kb server start": "a start of the 1M server takes 35 to 114 s on this machine; each `kb backup` run "
                        "below includes a stop and a start",
     "kb server stop": "see kb server start",

@@ -110,3 +110,14 @@ def seed_totals() -> tuple[int, int]:
     """How many entities and distinct relations the seed files hold."""
     entities, relations = seed_counts()
     return sum(entities.values()), sum(relations.values())
+
+
+BROWSER_FIXTURES = {"browser_page", "app_url"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that drives the app in Chromium is a browser test, whether or not its module says so
+    (`make test-fast` leaves them out)."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)

@@ -21,6 +21,7 @@ from loaders import pipeline
 from tests.conftest import wipe
 from tests.test_app import open_page, texts
 
+pytestmark = pytest.mark.scale
 ARRAY = types.LIST_SEPARATOR
 # Long enough to outlast any timeout below whatever the machine's speed; the server stops it.
 SLOW_QUERY = "UNWIND range(1, 2000000000) AS x RETURN count(x) AS n"

@@ -156,6 +156,7 @@ LARGE_RELATIONS = 100_000
 
 
 @LOCAL_ONLY
+@pytest.mark.scale
 @pytest.mark.parametrize("kind", ["dump", "csv"])
 def test_a_100k_relation_graph_round_trips_exactly(neo4j_server, tmp_path, kind):
     """The issue's size: a generated graph of 100,000 relations, backed up, wiped and restored,

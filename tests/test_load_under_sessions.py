@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -20,6 +21,7 @@ from tests.conftest import SEEDS, graph_counts, wipe
 APP = str(config.PROJECT_ROOT / "app.py")
 KB = str(Path(sys.executable).with_name("kb"))
 SESSIONS = 8
+pytestmark = pytest.mark.scale
 ENTITIES, RELATIONS = 20_000, 100_000
 
 
