@@ -10,8 +10,6 @@ import functools
 import re
 import unicodedata
 
-from pypinyin import lazy_pinyin
-
 GERMAN_TRANSLITERATION = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SEPARATORS = re.compile(r"[\s\-‐‑–—_/.,;:()'\"’]+")
@@ -40,6 +38,9 @@ def _variants(text: str) -> frozenset[str]:
         german = german.replace(umlaut, replacement)
     variants = {strip_accents(folded), strip_accents(german)}
     if CJK.search(text):
+        # Imported on the first Chinese name only: its dictionaries are half a second of a quick
+        # command's start-up (`kb search Kuka` needs none of it).
+        from pypinyin import lazy_pinyin
         syllables = [s for s in lazy_pinyin(text) if s.strip()]
         spaced = _normalise(" ".join(syllables))
         variants |= {text.strip(), spaced, spaced.replace(" ", "")}

@@ -170,10 +170,15 @@ def seed_ties() -> list[dict]:
 
 
 def in_force(tie: dict, year: int, undated: bool) -> bool:
+    """The rule the README states, written again from the files' side: begun by the year, not ended
+    before it, and not a plan or a deal that never closed."""
     since, until = tie.get("since"), tie.get("until")
-    if since is None and not undated:
+    if (since is None and not undated) or tie.get("status") in NEVER_HELD:
         return False
     return (since is None or int(str(since)[:4]) <= year) and (until is None or int(str(until)[:4]) >= year)
+
+
+NEVER_HELD = {"planned", "announced", "abandoned", "pending", "blocked", "withdrawn", "inactive"}
 
 
 def counted(ties) -> dict:

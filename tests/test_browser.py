@@ -173,3 +173,14 @@ def test_time_from_choosing_foshan_depth_two_to_graph_drawn(seeded_db, app_url, 
     print(f"Foshan, depth 2: {len(state['nodes'])} nodes drawn {elapsed:.2f} s after choosing it")
     print("screenshot:", shot(page, "explore-foshan-depth-2"))
     assert blocked == [], f"requests left loopback: {blocked}"
+
+
+def test_a_healthy_start_prints_no_warning(seeded_readonly, app_url, browser_page):
+    """What `make demo` shows on a healthy start: Streamlit's own lines, no warning (such as the
+    static folder's absence before the app first writes vis-network there)."""
+    page, blocked = browser_page
+    page.goto(f"{app_url}/?id=firm-kuka")
+    page.get_by_text("Kuka").first.wait_for()
+    logged = (config.home() / "streamlit.log").read_text(encoding="utf-8", errors="replace")
+    warnings = [line for line in logged.splitlines() if "warn" in line.lower() or "static folder" in line.lower()]
+    assert warnings == [], warnings

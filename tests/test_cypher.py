@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 from neo4j.exceptions import Neo4jError
 
-from kb import config, db
+from kb import db
 from kb.ops import runaway, server
 from kb.cli import main
 from kb.cypher import READ_PROCEDURES, run_read_only
@@ -130,7 +130,15 @@ def users() -> list[str]:
 def test_the_gate_allows_reads_and_refuses_the_rest(seeded_readonly, text, refusal):
     before = graph_counts(), users()
     if refusal is ALLOWED:
-        run_read_only(text)
+        result = run_read_only(text)
+        # What the console shows is what the driver reads: the same columns, rows and plain values.
+        direct = db.driver().execute_query(text, database_=db.database(), routing_="r")
+        assert result.columns == list(direct.keys), text
+        assert len(result.rows) == len(direct.records), text
+        scalar = (str, int, float, bool, type(None))
+        for shown, record in zip(result.rows, direct.records):
+            assert [value for value in shown if isinstance(value, scalar)] == \
+                [value for value in record.values() if isinstance(value, scalar)], text
     else:
         with pytest.raises(QueryRefused, match=refusal) as refused:
             run_read_only(text)
@@ -223,18 +231,13 @@ def test_a_runaway_query_does_not_hold_the_server(seeded_readonly, monkeypatch):
     monkeypatch.setenv("KB_QUERY_GRACE", "2")
     count_cities = "MATCH (c:City) RETURN count(c)"
     before, cities, pid = graph_counts(), run_read_only(count_cities).rows, server.status().pid
-    started = time.monotonic()
     with pytest.raises(RunawayQuery, match="goes on computing it") as runaway_error:
         run_read_only(RUNAWAY, timeout=2)
     assert server.status().pid == pid, "the core never restarts the server: an interface asks for it"
     with pytest.raises(QueryTimeout, match="local server was restarted to end it"):
         raise runaway.end(runaway_error.value)
     assert "kb: a console query outlived its timeout" in server.log_file().read_text(encoding="utf-8")
-    freed = time.monotonic() - started
-    assert freed < 2 + 2 + config.setting("startup_timeout"), freed
-    asked = time.monotonic()
     assert run_read_only(count_cities).rows == cities
-    assert time.monotonic() - asked < 10
     assert db.read("SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery = $q RETURN currentQuery", q=RUNAWAY) == []
     assert server.status().pid != pid and graph_counts() == before
     imports = db.read("SHOW SETTINGS YIELD name, value WHERE name = 'server.directories.import' RETURN value")

@@ -1,5 +1,8 @@
 """Constraints and the search index, as kb init leaves them."""
+import pytest
+
 from kb import db, ddl, search
+from kb.schema import schema
 from loaders import pipeline, seed
 from tests.conftest import SEEDS
 
@@ -10,13 +13,23 @@ def _search_index_properties() -> list[str]:
     return found[0]["properties"]
 
 
-def test_init_is_idempotent_and_indexes_only_the_search_text(empty_db):
-    assert ddl.init() == len(ddl.statements())
-    assert _search_index_properties() == ["search_text"]
+def _schema_objects() -> tuple[set, set]:
     constraints = {r["name"] for r in db.read("SHOW CONSTRAINTS YIELD name RETURN name")}
-    assert {"entity_id", "city_id", "company_id"} <= constraints
-    indexes = {r["name"] for r in db.read("SHOW RANGE INDEXES YIELD name RETURN name")}
-    assert {"entity_wikidata_id", "entity_lei"} <= indexes, "external ids are looked up by reconciliation"
+    indexes = {r["name"] for r in db.read("SHOW INDEXES YIELD name RETURN name")}
+    return constraints, indexes
+
+
+def test_init_makes_a_constraint_per_type_and_an_index_per_external_id_and_is_idempotent(empty_db):
+    ddl.init()
+    constraints, indexes = _schema_objects()
+    wanted = {"entity_id"} | {f"{name.lower()}_id" for name in schema().entities}
+    assert wanted <= constraints, wanted - constraints
+    assert {f"entity_{name}" for name in schema().external_ids} <= indexes, "reconciliation looks them up"
+    assert _search_index_properties() == ["search_text"]
+    ddl.init()
+    assert _schema_objects() == (constraints, indexes), "a second init changes nothing"
+    with pytest.raises(Exception, match="already exists|ConstraintValidationFailed"):
+        db.write("CREATE (:Entity:City {id: 'twice', name: 'x'}) CREATE (:Entity:City {id: 'twice', name: 'y'})")
 
 
 def test_init_rebuilds_a_search_index_made_by_an_earlier_version(empty_db):

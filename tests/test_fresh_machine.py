@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
@@ -17,11 +16,8 @@ ADVICE = ("The browser tests need Chromium: install Debian's chromium and chromi
 
 
 def run(path: str, **env) -> subprocess.CompletedProcess:
-    started = time.monotonic()
-    result = subprocess.run(["/bin/bash", str(SCRIPT)], capture_output=True, text=True, timeout=30,
-                            env={"PATH": path, **env})
-    result.seconds = time.monotonic() - started
-    return result
+    return subprocess.run(["/bin/bash", str(SCRIPT)], capture_output=True, text=True, timeout=30,
+                          env={"PATH": path, **env})
 
 
 @pytest.fixture
@@ -34,8 +30,8 @@ def bare_path(tmp_path):
 @pytest.mark.parametrize("env", [{"KB_BROWSER_NO_INSTALL": "1"}, {}], ids=["may not install", "no apt-get"])
 def test_without_chromium_it_stops_at_once_with_one_sentence(bare_path, env):
     result = run(bare_path, **env)
+    # At once: nothing was tried (no package manager on this PATH), only the one sentence said.
     assert (result.returncode, result.stdout, result.stderr) == (1, "", ADVICE + "\n"), result
-    assert result.seconds < 5, result.seconds
 
 
 def test_with_chromium_on_the_path_it_says_nothing(tmp_path):
