@@ -106,6 +106,22 @@ def seed_counts() -> tuple[dict, dict]:
     return entities, relations
 
 
+# Statuses of ties that never held: plans, failed deals, lapsed records (the rule the README states).
+NEVER_HELD = {"planned", "announced", "abandoned", "pending", "blocked", "withdrawn", "inactive"}
+
+
+def tie_in_force(tie: dict, when: int | None, undated: bool = True) -> bool:
+    """A seed file's tie in force in the year `when`, the rule written out apart from the Cypher: begun
+    that year or earlier (`since`), not ended before it (`until`), and not a plan or a failed deal;
+    a tie without `since` is undated, kept unless undated ties are hidden. No year: every tie."""
+    if when is None:
+        return True
+    since, until = (int(str(value)[:4]) if value else None for value in (tie.get("since"), tie.get("until")))
+    if (since is None and not undated) or tie.get("status") in NEVER_HELD:
+        return False
+    return (since is None or since <= when) and (until is None or until >= when)
+
+
 def seed_totals() -> tuple[int, int]:
     """How many entities and distinct relations the seed files hold."""
     entities, relations = seed_counts()

@@ -20,7 +20,7 @@ from kb.errors import AnalysisError
 from kb.schema import schema
 from loaders import csv as csv_loader
 from loaders import pipeline, seed
-from tests.conftest import SEEDS, seed_counts, wipe
+from tests.conftest import SEEDS, seed_counts, tie_in_force, wipe
 from tests.test_graph import drawn
 
 APP = str(config.PROJECT_ROOT / "app.py")
@@ -169,16 +169,7 @@ def seed_ties() -> list[dict]:
     return list(ties.values())
 
 
-def in_force(tie: dict, year: int, undated: bool) -> bool:
-    """The rule the README states, written again from the files' side: begun by the year, not ended
-    before it, and not a plan or a deal that never closed."""
-    since, until = tie.get("since"), tie.get("until")
-    if (since is None and not undated) or tie.get("status") in NEVER_HELD:
-        return False
-    return (since is None or int(str(since)[:4]) <= year) and (until is None or int(str(until)[:4]) >= year)
-
-
-NEVER_HELD = {"planned", "announced", "abandoned", "pending", "blocked", "withdrawn", "inactive"}
+in_force = tie_in_force
 
 
 def counted(ties) -> dict:

@@ -2,8 +2,8 @@
 timeline chart and `kb query NAME --year`, each checked against what the seed files say was in force.
 
 Every expected set is derived from seeds/**/*.yaml here, with the rule written out independently of the
-Cypher: a tie is in force in a year when its `since` year is that year or earlier and its `until` year
-that year or later; a tie without `since` is undated, kept unless undated ties are hidden."""
+Cypher (tests/conftest.py tie_in_force): begun by the year, not ended before it, not a plan or a failed
+deal; a tie without `since` is undated, kept unless undated ties are hidden."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from kb import queries
 from kb.cli import main
 from kb.schema import schema
-from tests.conftest import _seed_documents, seed_entities
+from tests.conftest import _seed_documents, seed_entities, tie_in_force
 from tests.test_app import fresh_cache, open_page  # noqa: F401 (fresh_cache: an autouse fixture)
 from tests.test_graph import drawn
 
@@ -44,13 +44,7 @@ def seed_ties() -> list[dict]:
     return list(found.values())
 
 
-def in_force(tie: dict, when: int | None, undated: bool = True) -> bool:
-    if when is None:
-        return True
-    since, until = year(tie.get("since")), year(tie.get("until"))
-    if since is None and not undated:
-        return False
-    return (since is None or since <= when) and (until is None or until >= when)
+in_force = tie_in_force
 
 
 def key(tie) -> tuple:
