@@ -38,6 +38,7 @@ AMBIGUOUS_PENALTY = 0.1
 SYMMETRIC_SLOTS = ("a", "b")
 # The types a name of two words or more without a clue may have: the slot decides.
 UNCLUED = ("Company", "Organization", "Person")
+PLACES = frozenset({"City", "Region", "Country"})
 
 
 class CueError(KBError):
@@ -78,6 +79,7 @@ class Language:
     openers: frozenset
     name_stops: tuple
     status: tuple               # (value, regex) in order of precedence
+    relative_years: tuple       # (years later, regex) of words that date a sentence by the date before it
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class Cues:
     types: dict                 # relation -> {"from": set, "to": set}
     order: tuple                # relation types, the first winning a pair stated twice
     yields: frozenset
-    name_types: tuple           # (type, [name regex], [before regex])
+    name_types: tuple
+    dated_by_sentence: frozenset    # types whose fact takes the sentence's date when none stands near           # (type, [name regex], [before regex])
 
 
 def _balanced_group(token: str) -> bool:
@@ -125,9 +128,9 @@ def _word(token: str, spaced: bool) -> str:
     if not spaced:
         return f"(?:{body})"
     bare = token.lstrip("(?:")
-    start = r"(?<!\w)" if bare[:1].isalpha() or bare.startswith("\\w") else ""
+    start = r"(?<!\w)" if (bare[:1].isalpha() and not CJK.match(bare[:1])) or bare.startswith("\\w") else ""
     tail = token.rstrip(")?*+")
-    end = r"(?!\w)" if tail[-1:].isalpha() else ""
+    end = r"(?!\w)" if tail[-1:].isalpha() and not CJK.match(tail[-1:]) else ""
     return f"{start}(?:{body}){end}"
 
 
@@ -170,8 +173,8 @@ def _pattern(relation: str, language: Language, spec, default_confidence: float)
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}")
     compiled = [_part(part, language) for part in (before, middle, after)]
-    if compiled[1] is None and compiled[2] is None:
-        raise ValueError("a pattern needs words between or after its slots")
+    if compiled == [None, None, None]:
+        raise ValueError("a pattern needs words before, between or after its slots")
     return Pattern(relation, language.code, text, first, second, compiled[1], compiled[0], compiled[2],
                    float(spec.get("confidence", default_confidence)), dict(spec.get("set") or {}),
                    int(spec.get("reach", language.reach)))
@@ -187,7 +190,9 @@ def _language(code: str, spec: dict) -> Language:
                     re.compile(rf"^\s*(?:{conjunctions})\s*$", re.IGNORECASE) if conjunctions else re.compile("(?!)"),
                     frozenset(spec.get("abbreviations") or ()),
                     {k.casefold(): int(v) for k, v in (spec.get("months") or {}).items()},
-                    frozenset(spec.get("name_openers") or ()), tuple(spec.get("name_stops") or ()), status)
+                    frozenset(spec.get("name_openers") or ()), tuple(spec.get("name_stops") or ()), status,
+                    tuple((later, re.compile("|".join(_word(w, spaced) for w in words), re.IGNORECASE))
+                          for later, words in ((0, spec.get("same_time")), (1, spec.get("year_later"))) if words))
 
 
 def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
@@ -197,7 +202,7 @@ def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
         raise CueError(f"{where}: a cue file has `languages:` and `relations:` mappings")
     languages = {code: _language(code, spec or {}) for code, spec in data["languages"].items()}
     patterns = {code: [] for code in languages}
-    anywhere, types, yields = {}, {}, set()
+    anywhere, types, yields, dated = {}, {}, set(), set()
     for relation, spec in data["relations"].items():
         try:
             relation_type = schema().relation(relation)
@@ -214,13 +219,17 @@ def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
                                f"not allowed by the schema ({', '.join(sorted(allowed))})")
         if spec.get("yields"):
             yields.add(relation)
+        if spec.get("dated", "near") not in ("near", "sentence"):
+            raise CueError(f"{where}, relations.{relation}.dated: near or sentence, not {spec['dated']!r}")
+        if spec.get("dated") == "sentence":
+            dated.add(relation)
         if spec.get("anywhere"):
             if not relation_type.symmetric:
                 raise CueError(f"{where}, relations.{relation}.anywhere: only for a symmetric type")
             anywhere[relation] = re.compile("|".join(_word(w, True) for w in spec["anywhere"]), re.IGNORECASE)
         required = set(relation_type.required) - {"sources"}
         for code, items in spec.items():
-            if code in ("confidence", "types", "yields", "anywhere"):
+            if code in ("confidence", "types", "yields", "anywhere", "dated"):
                 continue
             if code not in languages:
                 raise CueError(f"{where}, relations.{relation}.{code}: not a language of `languages:` "
@@ -239,7 +248,8 @@ def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
     name_types = tuple((name, [re.compile(r) for r in (spec or {}).get("name") or ()],
                         [re.compile(r, re.IGNORECASE) for r in (spec or {}).get("before") or ()])
                        for name, spec in (data.get("name_types") or {}).items())
-    return Cues(languages, patterns, anywhere, types, tuple(data["relations"]), frozenset(yields), name_types)
+    return Cues(languages, patterns, anywhere, types, tuple(data["relations"]), frozenset(yields), name_types,
+                frozenset(dated))
 
 
 @functools.lru_cache(maxsize=1)
@@ -361,8 +371,13 @@ class Linker:
 
     @classmethod
     def from_database(cls) -> "Linker":
-        rows = db.read(KNOWN_ENTITIES_QUERY)
-        return cls(Matcher((r["id"], r["name"], r["aliases"]) for r in rows),
+        return cls.of(db.read(KNOWN_ENTITIES_QUERY))
+
+    @classmethod
+    def of(cls, rows) -> "Linker":
+        """A linker over entity rows (mappings with id, name, aliases and type)."""
+        rows = list(rows)
+        return cls(Matcher((r["id"], r["name"], r.get("aliases")) for r in rows),
                    {r["id"]: r["type"] for r in rows}, {r["id"]: r["name"] for r in rows})
 
     def spans(self, text: str) -> list[Span]:
@@ -420,8 +435,9 @@ def new_names(text: str, start: int, end: int, known: list[Span], language: Lang
             words = [(w.start() + match.start(), w.end() + match.start(), w.group().rstrip(".,'’"))
                      for w in _LATIN_WORD.finditer(match.group())]
             whole = _latin_span(text, words, language, c)
+            inside = [k for k in known if whole and whole[0].start <= k.start and k.end <= whole[0].end]
             if whole and whole[0].guessed != UNCLUED and whole[0].guessed[0] in ("Company", "Organization") \
-                    and any(covered[whole[0].start - start:whole[0].end - start]):
+                    and inside and all(set(k.types) <= PLACES and k.end < whole[0].end for k in inside):
                 # "Wuhan Laser Systems GmbH": a firm's name that holds a known place's is the firm's.
                 found.extend(whole)
                 continue
@@ -433,7 +449,8 @@ def new_names(text: str, start: int, end: int, known: list[Span], language: Lang
                 else:
                     run.append(word)
         return found
-    suffixes = re.compile("|".join(r.pattern for _, names, _ in c.name_types for r in names if CJK.search(r.pattern)))
+    suffixes = re.compile("|".join(r.pattern.rstrip("$") for _, names, _ in c.name_types for r in names
+                                   if CJK.search(r.pattern)))
     for match in suffixes.finditer(text, start, end):
         stop = match.end()
         if any(covered[match.start() - start:stop - start]):
@@ -464,7 +481,9 @@ def _latin_span(text: str, run: list, language: Language, c: Cues) -> list[Span]
     stop = begin + len(name)
     guessed = _guess(name, text[max(0, begin - 30):begin], c, True)
     # German capitalises every noun: there, a name needs a clue of its own.
-    if not guessed or (language.code == "de" and guessed == UNCLUED):
+    if guessed == UNCLUED and language.code == "de":
+        guessed = ("Person",)       # German capitalises every noun: two capitalised words are a firm only with a clue
+    if not guessed:
         return []
     return [Span(begin, stop, (), (), name, True, guessed)]
 
@@ -521,6 +540,8 @@ def _dates(sentence: str, language: Language) -> list[tuple[int, str]]:
 def _near(sentence: str, position: int, extent: tuple[int, int], window: int) -> bool:
     """Whether position lies within the fact's extent (its two names and the cue) or window words of it."""
     low, high = extent
+    if _units(sentence[:position]) <= 2:
+        return True             # "In 2018, ...", "2016年，...": a date that opens the sentence frames it all
     if position < low:
         return _units(sentence[position:low]) <= window
     return position <= high or _units(sentence[high:position]) <= window
@@ -535,9 +556,26 @@ def _closest(found: list, anchor: int, extent: tuple[int, int], window: int, sen
     return near[-1][1] if near else None
 
 
-def since_of(sentence: str, anchor: int, extent: tuple[int, int], language: Language) -> str | None:
-    """The date a sentence gives its fact: near the fact, the first after the cue, else the last before it."""
-    return _closest(_dates(sentence, language), anchor, extent, language.reach // 2, sentence)
+def since_of(sentence: str, anchor: int, extent: tuple[int, int], language: Language,
+             whole_sentence: bool = False) -> str | None:
+    """The date a sentence gives its fact: near the fact, the first after the cue, else the last before it;
+    with whole_sentence, failing that, the date of the sentence nearest the cue."""
+    dates = _dates(sentence, language)
+    found = _closest(dates, anchor, extent, language.reach // 2, sentence)
+    if found is None and whole_sentence and dates:
+        found = min(dates, key=lambda d: abs(d[0] - anchor))[1]
+    return found
+
+
+def relative_since(text: str, s_start: int, s_end: int, language: Language, earliest: int) -> str | None:
+    """The year a sentence gives by reference to the date before it ("the same year", "a year later",
+    "同年"): the last date of the text before the sentence, plus the years said."""
+    for later, regex in language.relative_years:
+        if regex.search(text, s_start, s_end):
+            before = _dates(text[max(earliest, s_start - 3000):s_start], language)
+            if before:
+                return str(int(before[-1][1][:4]) + later) if later else before[-1][1][:4]
+    return None
 
 
 def share_of(sentence: str, anchor: int, extent: tuple[int, int], language: Language) -> float | None:
@@ -615,6 +653,13 @@ def _nearest(spans: list[Span], position: int, allowed: set, reach: int, text: s
         chosen = span.choose(allowed)
         if chosen is None:
             continue
+        if not leftwards and language.spaced and text.startswith(("'s ", "’s "), span.end):
+            return []           # "Nanjing's neighbour province": the name qualifies the word after it
+        if leftwards and gap.rstrip().endswith((",", "，")) and ordered[-1] is not span:
+            # "..., 总部位于长春": a clause without a subject of its own is about the sentence's topic.
+            topic = next(((s, c) for s in reversed(ordered) if (c := s.choose(allowed))), None)
+            if topic is not None:
+                return [topic]
         if leftwards and gap.lstrip().startswith(","):
             # "X, the joint venture of A and B, builds ...": the subject stands before the apposition.
             subject = _subject_before_apposition(ordered[index + 1:], text, allowed)
@@ -644,7 +689,7 @@ def _subject_before_apposition(earlier: list[Span], text: str, allowed: set):
     return first, chosen
 
 
-def _bind(pattern: Pattern, anchor: re.Match, spans, text, types, language):
+def _bind(pattern: Pattern, anchor: re.Match, spans, text, types, language, sentence_end: int):
     """The (first slot, second slot) fillers of a pattern around its anchor, or None."""
     first_types = types[_end(pattern.first)]
     second_types = types[_end(pattern.second)]
@@ -654,17 +699,30 @@ def _bind(pattern: Pattern, anchor: re.Match, spans, text, types, language):
         if not firsts or not seconds:
             return None
         if pattern.after is not None:
-            tail = pattern.after.match(text, max(s.end for s, _ in seconds))
-            if tail is None and not _within(pattern.after, text, max(s.end for s, _ in seconds), pattern.reach):
+            last = max(s.end for s, _ in seconds)
+            if not _within(pattern.after, text, last, sentence_end, language.reach // 2):
                 return None
-    else:
-        # No middle: both slots stand right before the last part ("一汽-大众佛山工厂").
-        seconds = _nearest(spans, anchor.start(), second_types, 1, text, True, language)[:1]
+    elif pattern.after is not None:
+        # No middle: both slots stand before the last part ("一汽-大众佛山工厂", "... Wilbert übernommen hatte").
+        seconds = _nearest(spans, anchor.start(), second_types, language.gap, text, True, language)[:1]
         if not seconds:
             return None
-        firsts = _nearest(spans, seconds[0][0].start, first_types, 1, text, True, language)[:1]
+        firsts = _nearest(spans, seconds[0][0].start, first_types, pattern.reach, text, True, language)[:1]
         if not firsts:
             return None
+    else:
+        # Only words before the slots: a verb before its subject ("2012 übernahm Sany Putzmeister"),
+        # so no entity of the first slot's types may stand before it in its clause.
+        clause = max(text.rfind(mark, 0, anchor.start()) for mark in ",;:，；：")
+        if any(s.choose(first_types) for s in spans if clause < s.start and s.end <= anchor.start()):
+            return None
+        firsts = _nearest(spans, anchor.end(), first_types, pattern.reach, text, False, language)[:1]
+        if not firsts:
+            return None
+        seconds = _nearest(spans, firsts[0][0].end, second_types, pattern.reach, text, False, language)
+        if not seconds:
+            return None
+        return firsts, seconds
     if pattern.before is not None:
         head = min(s.start for s, _ in firsts)
         window = text[max(0, head - 60):head]
@@ -674,8 +732,14 @@ def _bind(pattern: Pattern, anchor: re.Match, spans, text, types, language):
     return firsts, seconds
 
 
-def _within(regex: re.Pattern, text: str, position: int, reach: int) -> bool:
-    match = regex.search(text, position)
+def _inside_name(anchor: re.Match, spans: list[Span]) -> bool:
+    """Whether a cue's words lie in a name ("的" in 美的): no cue there."""
+    return any(s.start < anchor.end() and anchor.start() < s.end for s in spans)
+
+
+def _within(regex: re.Pattern, text: str, position: int, end: int, reach: int) -> bool:
+    """Whether regex matches in text[position:end] at most reach words after position."""
+    match = regex.search(text, position, end)
     return match is not None and _units(text[position:match.start()]) <= reach
 
 
@@ -684,11 +748,11 @@ def _end(slot: str) -> str:
 
 
 def _matches(sentence_start: int, sentence_end: int, text: str, patterns: list[Pattern]):
-    """(pattern, anchor) of every anchor in the sentence, those inside a longer match of the same type
-    left out (the passive "was bought by" hides the active "bought")."""
+    """(pattern, anchor, start, end) of every anchor in the sentence: start and end span the anchor and
+    the pattern's last part."""
     found = []
     for pattern in patterns:
-        anchor_regex = pattern.middle or pattern.after
+        anchor_regex = pattern.middle or pattern.after or pattern.before
         for match in anchor_regex.finditer(text, sentence_start, sentence_end):
             if match.end() == match.start():
                 continue
@@ -697,15 +761,15 @@ def _matches(sentence_start: int, sentence_end: int, text: str, patterns: list[P
                 tail = pattern.after.search(text, match.end(), sentence_end)
                 extent_end = tail.end() if tail else extent_end
             found.append((pattern, match, match.start(), extent_end))
-    kept = []
-    for item in found:
-        pattern, match, start, end = item
-        hidden = any(other is not item and o_pattern.relation == pattern.relation and o_start <= match.start()
-                     and match.end() <= o_end and (o_end - o_start) > (end - start)
-                     for other in found for o_pattern, _, o_start, o_end in [other])
-        if not hidden:
-            kept.append((pattern, match))
-    return kept
+    return found
+
+
+def _unhidden(bound: list) -> list:
+    """The bound matches (pattern, anchor, start, end, slots) but those whose anchor lies inside a longer
+    bound match of the same type (the passive "was bought by" hides the active "bought")."""
+    return [item for item in bound
+            if not any(other is not item and other[0].relation == item[0].relation and other[2] <= item[1].start()
+                       and item[1].end() <= other[3] and other[3] - other[2] > item[3] - item[2] for other in bound)]
 
 
 class Extractor:
@@ -713,6 +777,7 @@ class Extractor:
 
     def __init__(self, linker: Linker | None = None):
         self.cues = cues()
+        self.body_start = 0
         self.linker = linker or Linker.from_database()
 
     def article(self, path: Path) -> tuple[document.Article, Language, list[Candidate]]:
@@ -724,6 +789,7 @@ class Extractor:
     def candidates(self, text: str, body_start: int, language: Language, document_id: str) -> list[Candidate]:
         """The candidate ties of text[body_start:], one per tie (its best evidence)."""
         patterns = self.cues.patterns.get(language.code, [])
+        self.body_start = body_start
         known = self.linker.spans(text[body_start:])
         for span in known:
             span.start += body_start
@@ -733,7 +799,8 @@ class Extractor:
         for s_start, s_end in sentences(text, body_start, len(text), language):
             low, high = bisect.bisect_left(starts, s_start), bisect.bisect_left(starts, s_end)
             in_sentence = [span for span in known[low:high] if span.end <= s_end]
-            matches = _matches(s_start, s_end, text, patterns)
+            matches = [item for item in _matches(s_start, s_end, text, patterns)
+                       if not _inside_name(item[1], in_sentence)]
             symmetric = [r for r, regex in self.cues.anywhere.items() if regex.search(text, s_start, s_end)]
             if not matches and not symmetric:
                 continue
@@ -741,12 +808,13 @@ class Extractor:
             # A known name inside a new one ("Wuhan" in "Wuhan Laser Systems GmbH") is part of it.
             in_sentence = [k for k in in_sentence if not any(n.start <= k.start and k.end <= n.end for n in new)]
             spans = sorted(in_sentence + new, key=lambda s: s.start)
+            bound = [(pattern, anchor, start, end, slots) for pattern, anchor, start, end in matches
+                     if (slots := _bind(pattern, anchor, spans, text, self.cues.types[pattern.relation], language,
+                                    s_end))]
             found = []
-            for pattern, anchor in matches:
-                bound = _bind(pattern, anchor, spans, text, self.cues.types[pattern.relation], language)
-                if bound:
-                    found += self._from_binding(pattern, anchor.start(), bound, text, s_start, s_end, language,
-                                                document_id)
+            for pattern, anchor, _, end, slots in _unhidden(bound):
+                found += self._from_binding(pattern, (anchor.start(), end), slots, text, s_start, s_end, language,
+                                            document_id)
             for relation in symmetric:
                 found += self._anywhere(relation, spans, text, s_start, s_end, language, document_id)
             for candidate in _one_per_pair(found, self.cues):
@@ -759,7 +827,7 @@ class Extractor:
                     had.props = {**candidate.props, **had.props}
         return sorted(best.values(), key=lambda c: (-c.confidence, c.evidence["start"]))
 
-    def _from_binding(self, pattern, anchor_at, bound, text, s_start, s_end, language, document_id):
+    def _from_binding(self, pattern, cue_span, bound, text, s_start, s_end, language, document_id):
         firsts, seconds = bound
         made = []
         for first_span, first in firsts:
@@ -767,7 +835,7 @@ class Extractor:
                 by_slot = {pattern.first: (first_span, first), pattern.second: (second_span, second)}
                 from_slot, to_slot = ("a", "b") if "a" in by_slot else ("from", "to")
                 candidate = self._candidate(pattern.relation, by_slot[from_slot], by_slot[to_slot],
-                                            pattern.confidence, pattern.text, dict(pattern.sets), anchor_at,
+                                            pattern.confidence, pattern.text, dict(pattern.sets), cue_span,
                                             text, s_start, s_end, language, document_id)
                 if candidate:
                     made.append(candidate)
@@ -783,28 +851,28 @@ class Extractor:
                     fitting.append((span, chosen))
         if len(fitting) < 2:
             return []
-        confidence = 0.7 if len(fitting) == 2 else 0.55
-        anchor = self.cues.anywhere[relation].search(text, s_start, s_end).start()
-        made = []
-        for other in fitting[1:]:
-            candidate = self._candidate(relation, fitting[0], other, confidence,
-                                        f"anywhere: {self.cues.anywhere[relation].search(text, s_start, s_end).group()}",
-                                        {}, anchor, text, s_start, s_end, language, document_id)
-            if candidate:
-                made.append(candidate)
-        return made
+        cue = self.cues.anywhere[relation].search(text, s_start, s_end)
+        # The two names nearest the cue ("Bonn signed a twinning agreement with Chengdu"), in text order.
+        distance = {id(span): _units(text[span.end:cue.start()] if span.end <= cue.start() else text[cue.end():span.start])
+                    for span, _ in fitting}
+        pair = sorted(sorted(fitting, key=lambda f: distance[id(f[0])])[:2], key=lambda f: f[0].start)
+        candidate = self._candidate(relation, pair[0], pair[1], 0.7 if len(fitting) == 2 else 0.6,
+                                    f"anywhere: {cue.group()}", {}, cue.span(), text, s_start, s_end, language,
+                                    document_id)
+        return [candidate] if candidate else []
 
-    def _candidate(self, relation, start, end, confidence, cue, props, anchor_at, text, s_start, s_end, language,
+    def _candidate(self, relation, start, end, confidence, cue, props, cue_span, text, s_start, s_end, language,
                    document_id) -> Candidate | None:
         (start_span, (start_id, start_type, start_ambiguous)), (end_span, (end_id, end_type, end_ambiguous)) = start, end
         if start_id == end_id:
             return None
         sentence = text[s_start:s_end]
-        anchor = anchor_at - s_start
+        anchor = cue_span[0] - s_start
         declared = schema().relation(relation).properties
-        extent = (min(start_span.start, end_span.start, anchor_at) - s_start,
-                  max(start_span.end, end_span.end, anchor_at) - s_start)
-        since = since_of(sentence, anchor, extent, language)
+        extent = (min(start_span.start, end_span.start, cue_span[0]) - s_start,
+                  max(start_span.end, end_span.end, cue_span[1]) - s_start)
+        since = since_of(sentence, anchor, extent, language, relation in self.cues.dated_by_sentence) or \
+            relative_since(text, s_start, s_end, language, self.body_start)
         if since:
             props.setdefault("since", since)
         if "share" in declared and (share := share_of(sentence, anchor, extent, language)) is not None:
