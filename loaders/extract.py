@@ -470,9 +470,11 @@ def new_names(text: str, start: int, end: int, known: list[Span], language: Lang
 
 
 def _latin_span(text: str, run: list, language: Language, c: Cues) -> list[Span]:
-    while run and (run[0][2] in language.openers or run[0][2].lower() in language.stopwords):
+    # Not names: words that open a sentence, months ("June 2018") and the numbers after them.
+    while run and (run[0][2] in language.openers or run[0][2].lower() in language.stopwords
+                   or run[0][2].casefold() in language.months or run[0][2].isdigit()):
         run = run[1:]
-    while run and not run[-1][2][:1].isupper() and not run[-1][2][:1].isdigit():
+    while run and not run[-1][2][:1].isupper():
         run = run[:-1]
     if not run:
         return []
