@@ -563,6 +563,9 @@ def review_show(review_id):
              f"  document: {item['document']} {item['title']!r}"]
     if item.get("reason"):
         lines.append(f"  reason: {item['reason']}")
+    had = queue.existing(item) if item["state"] == "pending" else None
+    if had is not None:
+        lines.append(f"  in the graph already: {_tie_text(had) or '-'}; sources {', '.join(had.get('sources') or [])}")
     click.echo("\n".join(lines))
 
 

@@ -23,7 +23,7 @@ import yaml
 
 from kb import db
 from kb.errors import InvalidRecord, KBError
-from kb.schema import schema
+from kb.schema import ENTITY_LABEL, schema
 from loaders import pipeline
 from loaders.reconcile import AMBIGUOUS, HELD
 from loaders.source import RecordSource
@@ -110,6 +110,16 @@ def get(review_id: str) -> dict:
 def items(state: str | None = PENDING, document: str | None = None) -> list[dict]:
     """The review items in a state (None: all), of one document or all, by document and confidence."""
     return [_stored(dict(r["item"])) for r in db.read(LIST_QUERY, state=state, document=document)]
+
+
+def existing(item: dict) -> dict | None:
+    """The properties of the tie the item states if the graph holds it already (accepting adds the
+    document to its sources and replaces the properties the item gives)."""
+    relation = schema().relation(item["type"])
+    arrow = "-" if relation.symmetric else "->"
+    found = db.read(f"MATCH (a:{ENTITY_LABEL} {{id: $a}})-[r:`{relation.name}`]{arrow}(b:{ENTITY_LABEL} {{id: $b}}) "
+                    "RETURN properties(r) AS props LIMIT 1", a=item["from"], b=item["to"])
+    return dict(found[0]["props"]) if found else None
 
 
 def _source_id(item: dict) -> str:
