@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ahocorasick
 import yaml
 from pypinyin import lazy_pinyin
 
@@ -64,6 +65,11 @@ class Pattern:
     confidence: float
     sets: dict
     reach: int
+    keywords: tuple | None = None   # the words the anchor starts with, for the keyword index
+
+    @property
+    def anchor(self) -> re.Pattern:
+        return self.middle or self.after or self.before
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class Language:
     relative_years: tuple       # (years later, regex) of words that date a sentence by the date before it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cues:
     languages: dict
     patterns: dict              # language -> [Pattern], in the file's order of types
@@ -91,7 +97,8 @@ class Cues:
     order: tuple                # relation types, the first winning a pair stated twice
     yields: frozenset
     name_types: tuple
-    dated_by_sentence: frozenset    # types whose fact takes the sentence's date when none stands near           # (type, [name regex], [before regex])
+    dated_by_sentence: frozenset    # types whose fact takes the sentence's date when none stands near
+    anywhere_words: dict = field(default_factory=dict)  # relation -> the words its anywhere cues start with           # (type, [name regex], [before regex])
 
 
 def _balanced_group(token: str) -> bool:
@@ -144,17 +151,38 @@ def _part(text: str, language: Language) -> re.Pattern | None:
     if not mandatory:
         raise ValueError("every word of the part is optional")
     regex = ""
-    for index, token in enumerate(tokens):
+    # Optional words before the first required one are left out: the slot's reach covers them, and a
+    # part that starts with a required word is found fast (loaders/extract.py _anchors).
+    for index, token in enumerate(tokens[mandatory[0]:], mandatory[0]):
         word = _word(token[:-1] if _balanced_group(token) else token, language.spaced)
-        if index < mandatory[0]:
-            regex += f"(?:{word}{fill})?"           # an optional word before the first that must be there
-        elif index == mandatory[0]:
+        if index == mandatory[0]:
             regex += word
         elif _balanced_group(token):
             regex += f"(?:{fill}{word})?"
         else:
             regex += fill + word
     return re.compile(regex, re.IGNORECASE)
+
+
+_LITERAL = re.compile(r"^[^\s\\()\[\]{}|?*+.^$][^\\()\[\]{}|?*+^$]*$")
+_OPTIONAL_START = re.compile(r"^(?:\((?:[^()\\]|\\.)*\)\?|[^\\()]\?)")
+
+
+def _keywords(text: str) -> tuple | None:
+    """The first words, in lower case, that a part can start with, if its first required word is plain
+    text or a choice of plain texts; None when it is a regex of another kind (found by a full search)."""
+    tokens = [t for t in _tokens(text.strip()) if not _balanced_group(t)]
+    if not tokens:
+        return None
+    first = tokens[0]
+    while _OPTIONAL_START.match(first) and _OPTIONAL_START.match(first).end() < len(first):
+        first = first[_OPTIONAL_START.match(first).end():]     # "(mit )?(Sitz|...)", "-?based": the word after
+    if first.startswith("(") and first.endswith(")") and first.count("(") == 1:
+        first = first[1:-1]
+    choices = first.split("|")
+    if not all(_LITERAL.match(choice) for choice in choices):
+        return None
+    return tuple(sorted({choice.split()[0].lower() if " " in choice else choice.lower() for choice in choices}))
 
 
 def _pattern(relation: str, language: Language, spec, default_confidence: float) -> Pattern:
@@ -175,9 +203,10 @@ def _pattern(relation: str, language: Language, spec, default_confidence: float)
     compiled = [_part(part, language) for part in (before, middle, after)]
     if compiled == [None, None, None]:
         raise ValueError("a pattern needs words before, between or after its slots")
+    anchor_text = middle if compiled[1] is not None else after if compiled[2] is not None else before
     return Pattern(relation, language.code, text, first, second, compiled[1], compiled[0], compiled[2],
                    float(spec.get("confidence", default_confidence)), dict(spec.get("set") or {}),
-                   int(spec.get("reach", language.reach)))
+                   int(spec.get("reach", language.reach)), _keywords(anchor_text))
 
 
 def _language(code: str, spec: dict) -> Language:
@@ -202,7 +231,7 @@ def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
         raise CueError(f"{where}: a cue file has `languages:` and `relations:` mappings")
     languages = {code: _language(code, spec or {}) for code, spec in data["languages"].items()}
     patterns = {code: [] for code in languages}
-    anywhere, types, yields, dated = {}, {}, set(), set()
+    anywhere, types, yields, dated, anywhere_words = {}, {}, set(), set(), {}
     for relation, spec in data["relations"].items():
         try:
             relation_type = schema().relation(relation)
@@ -227,6 +256,11 @@ def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
             if not relation_type.symmetric:
                 raise CueError(f"{where}, relations.{relation}.anywhere: only for a symmetric type")
             anywhere[relation] = re.compile("|".join(_word(w, True) for w in spec["anywhere"]), re.IGNORECASE)
+            words = [re.match(r"[^\W\d_]*", str(w)).group().lower() for w in spec["anywhere"]]
+            if "" in words:
+                raise CueError(f"{where}, relations.{relation}.anywhere: {spec['anywhere'][words.index('')]!r} "
+                               "must start with a letter")
+            anywhere_words[relation] = tuple(sorted(set(words)))
         required = set(relation_type.required) - {"sources"}
         for code, items in spec.items():
             if code in ("confidence", "types", "yields", "anywhere", "dated"):
@@ -249,7 +283,7 @@ def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
                         [re.compile(r, re.IGNORECASE) for r in (spec or {}).get("before") or ()])
                        for name, spec in (data.get("name_types") or {}).items())
     return Cues(languages, patterns, anywhere, types, tuple(data["relations"]), frozenset(yields), name_types,
-                frozenset(dated))
+                frozenset(dated), anywhere_words)
 
 
 @functools.lru_cache(maxsize=1)
@@ -389,9 +423,10 @@ class Linker:
         found = []
         for (start, end), ids in sorted(by_span.items()):
             name = text[start:end]
-            folded = keys.keys_for(name)
-            # The entity whose own name this is comes first ("Daimler": Daimler, then Mercedes-Benz Group).
-            ids.sort(key=lambda i: (not set(keys.keys_for(self.names[i])) & set(folded), i))
+            if len(ids) > 1:
+                # The entity whose own name this is comes first ("Daimler": Daimler, then Mercedes-Benz Group).
+                folded = set(keys.keys_for(name))
+                ids.sort(key=lambda i: (not set(keys.keys_for(self.names[i])) & folded, i))
             found.append(Span(start, end, tuple(ids), tuple(self.types[i] for i in ids), name))
         return found
 
@@ -410,9 +445,20 @@ _LATIN_NAME = re.compile(r"[A-ZÄÖÜ][\w&'’.-]*(?:[ \t]+(?:(?:of|for|de|&|und
 _LATIN_WORD = re.compile(r"\S+")
 
 
+@functools.lru_cache(maxsize=4)
+def _any_clue(c: Cues) -> tuple[re.Pattern, re.Pattern]:
+    """One regex of every name clue and one of every clue before a name: most capitalised words have none."""
+    names = [r.pattern for _, found, _ in c.name_types for r in found]
+    befores = [r.pattern for _, _, found in c.name_types for r in found]
+    return re.compile("|".join(names) or "(?!)"), re.compile("|".join(befores) or "(?!)", re.IGNORECASE)
+
+
 def _guess(name: str, before: str, c: Cues, spaced: bool) -> tuple:
     """The types a new name's own words (or the words before it) suggest, best first; for a name of two
     words or more without a clue, every type (the slot decides), Person last."""
+    clue_in_name, clue_before = _any_clue(c)
+    if not clue_in_name.search(name) and not clue_before.search(before):
+        return UNCLUED if spaced and " " in name.strip() else ()
     found = [type_name for type_name, names, befores in c.name_types
              if any(r.search(name) for r in names) or any(r.search(before) for r in befores)]
     if found:
@@ -508,8 +554,22 @@ _SCALE = {"billion": 1000, "bn": 1000, "milliarden": 1000, "mrd.": 1000, "millio
           "millionen": 1, "mio.": 1, "亿": 100, "万": 0.01}
 
 
+@functools.lru_cache(maxsize=None)
+def _month_date(months: tuple) -> re.Pattern:
+    """A date written with a month's name in the language: "3 June 2016", "June 3, 2016", "3. Juni 2016"."""
+    names = "|".join(sorted(map(re.escape, months), key=len, reverse=True))
+    return re.compile(rf"(?:(\d{{1,2}})\.?\s+)?({names})\s+(?:(\d{{1,2}}),?\s+)?({_YEAR})", re.IGNORECASE)
+
+
 def _dates(sentence: str, language: Language) -> list[tuple[int, str]]:
     """(offset, ISO date at the precision given) of each date in the sentence, founding dates left out."""
+    return _dates_in(sentence, language.code)
+
+
+# A sentence stating several ties is read for its dates once.
+@functools.lru_cache(maxsize=1024)
+def _dates_in(sentence: str, code: str) -> list[tuple[int, str]]:
+    language = cues().languages[code]
     found, taken = [], set()
 
     def add(position: int, value: str, end: int) -> None:
@@ -525,9 +585,7 @@ def _dates(sentence: str, language: Language) -> list[tuple[int, str]]:
             add(match.start(), year + (f"-{int(month):02d}" if month else "") + (f"-{int(day):02d}" if day else ""),
                 match.end())
     if language.months:
-        names = "|".join(sorted(map(re.escape, language.months), key=len, reverse=True))
-        month_date = re.compile(rf"(?:(\d{{1,2}})\.?\s+)?({names})\s+(?:(\d{{1,2}}),?\s+)?({_YEAR})", re.IGNORECASE)
-        for match in month_date.finditer(sentence):
+        for match in _month_date(tuple(language.months)).finditer(sentence):
             if match.start() in taken:
                 continue
             day = match.group(1) or match.group(3)
@@ -574,7 +632,7 @@ def relative_since(text: str, s_start: int, s_end: int, language: Language, earl
     "同年"): the last date of the text before the sentence, plus the years said."""
     for later, regex in language.relative_years:
         if regex.search(text, s_start, s_end):
-            before = _dates(text[max(earliest, s_start - 3000):s_start], language)
+            before = _dates(text[max(earliest, s_start - 1500):s_start], language)
             if before:
                 return str(int(before[-1][1][:4]) + later) if later else before[-1][1][:4]
     return None
@@ -601,10 +659,13 @@ def status_of(sentence: str, relation: str, language: Language) -> str | None:
     prop = schema().relation(relation).properties.get("status")
     if prop is None:
         return None
-    for value, regex in language.status:
-        if value in prop.values and regex.search(sentence):
-            return value
-    return None
+    return next((value for value in _statuses(sentence, language.code) if value in prop.values), None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _statuses(sentence: str, code: str) -> tuple:
+    """Every status whose words the sentence has, in the cue file's order."""
+    return tuple(value for value, regex in cues().languages[code].status if regex.search(sentence))
 
 
 # -------------------------------------------------------------------------------------------- matching
@@ -749,20 +810,85 @@ def _end(slot: str) -> str:
     return {"a": "from", "b": "to"}.get(slot, slot)
 
 
-def _matches(sentence_start: int, sentence_end: int, text: str, patterns: list[Pattern]):
-    """(pattern, anchor, start, end) of every anchor in the sentence: start and end span the anchor and
-    the pattern's last part."""
+@functools.lru_cache(maxsize=None)
+def _keyword_index(code: str):
+    """The language's patterns by the words their anchors start with, in one Aho-Corasick automaton,
+    and the patterns whose anchors start otherwise."""
+    automaton, by_word, others = ahocorasick.Automaton(), {}, []
+    for pattern in cues().patterns.get(code, []):
+        if pattern.keywords is None:
+            others.append(pattern)
+        for word in pattern.keywords or ():
+            by_word.setdefault(word, []).append(pattern)
+    for word, patterns in by_word.items():
+        automaton.add_word(word, (len(word), tuple(patterns)))
+    if by_word:
+        automaton.make_automaton()
+    return (automaton if by_word else None), tuple(others)
+
+
+def _anchors(text: str, start: int, end: int, code: str) -> list[tuple]:
+    """(start, pattern, anchor) of every anchor of the language's patterns in text[start:end], in text
+    order: one pass of a keyword automaton over the text, each hit tried by the patterns it may start
+    (a regex per pattern over the whole text would cost ten times as much)."""
+    automaton, others = _keyword_index(code)
+    lowered = text.lower()
+    if len(lowered) != len(text):       # a character whose lower case is longer: no offsets to share
+        automaton, others = None, tuple(cues().patterns.get(code, []))
     found = []
-    for pattern in patterns:
-        anchor_regex = pattern.middle or pattern.after or pattern.before
-        for match in anchor_regex.finditer(text, sentence_start, sentence_end):
-            if match.end() == match.start():
-                continue
-            extent_end = match.end()
-            if pattern.middle is not None and pattern.after is not None:
-                tail = pattern.after.search(text, match.end(), sentence_end)
-                extent_end = tail.end() if tail else extent_end
-            found.append((pattern, match, match.start(), extent_end))
+    if automaton is not None:
+        tried = set()
+        for last, (length, patterns) in automaton.iter(lowered, start, end):
+            position = last - length + 1
+            for pattern in patterns:
+                if (position, id(pattern)) in tried:
+                    continue
+                tried.add((position, id(pattern)))
+                match = pattern.anchor.match(text, position, end)
+                if match and match.end() > match.start():
+                    found.append((position, pattern, match))
+    for pattern in others:
+        found.extend((m.start(), pattern, m) for m in pattern.anchor.finditer(text, start, end) if m.end() > m.start())
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _anywhere_cues(text: str, start: int, c: Cues) -> dict:
+    """Relation -> the sorted offsets of its anywhere cues in text[start:], found by their first words."""
+    automaton = ahocorasick.Automaton()
+    for words in c.anywhere_words.values():
+        for word in words:
+            automaton.add_word(word, word)
+    found = {relation: [] for relation in c.anywhere}
+    if not c.anywhere:
+        return found
+    automaton.make_automaton()
+    lowered = text.lower()
+    exact = len(lowered) == len(text)
+    for relation, regex in c.anywhere.items():
+        if not exact:
+            found[relation] = [m.start() for m in regex.finditer(text, start)]
+    if exact:
+        for last, word in automaton.iter(lowered, start):
+            position = last - len(word) + 1
+            for relation, regex in c.anywhere.items():
+                if regex.match(text, position):
+                    found[relation].append(position)
+    return {relation: sorted(set(offsets)) for relation, offsets in found.items()}
+
+
+def _matches(anchors: list, sentence_end: int, text: str):
+    """(pattern, anchor, start, end) of the sentence's anchors that end inside it: start and end span the
+    anchor and the pattern's last part."""
+    found = []
+    for _, pattern, match in anchors:
+        if match.end() > sentence_end:
+            continue
+        extent_end = match.end()
+        if pattern.middle is not None and pattern.after is not None:
+            tail = pattern.after.search(text, match.end(), sentence_end)
+            extent_end = tail.end() if tail else extent_end
+        found.append((pattern, match, match.start(), extent_end))
     return found
 
 
@@ -780,6 +906,7 @@ class Extractor:
     def __init__(self, linker: Linker | None = None):
         self.cues = cues()
         self.body_start = 0
+        self._relative: dict = {}      # the sentence being read -> its relative date
         self.linker = linker or Linker.from_database()
 
     def article(self, path: Path) -> tuple[document.Article, Language, list[Candidate]]:
@@ -797,13 +924,17 @@ class Extractor:
             span.start += body_start
             span.end += body_start
         starts = [span.start for span in known]
+        anchors = _anchors(text, body_start, len(text), language.code)
+        anchor_starts = [item[0] for item in anchors]
+        anywhere = _anywhere_cues(text, body_start, self.cues)
         best: dict = {}
         for s_start, s_end in sentences(text, body_start, len(text), language):
             low, high = bisect.bisect_left(starts, s_start), bisect.bisect_left(starts, s_end)
             in_sentence = [span for span in known[low:high] if span.end <= s_end]
-            matches = [item for item in _matches(s_start, s_end, text, patterns)
-                       if not _inside_name(item[1], in_sentence)]
-            symmetric = [r for r, regex in self.cues.anywhere.items() if regex.search(text, s_start, s_end)]
+            here = anchors[bisect.bisect_left(anchor_starts, s_start):bisect.bisect_left(anchor_starts, s_end)]
+            matches = [item for item in _matches(here, s_end, text) if not _inside_name(item[1], in_sentence)]
+            symmetric = [r for r, found in anywhere.items()
+                         if bisect.bisect_left(found, s_end) > bisect.bisect_left(found, s_start)]
             if not matches and not symmetric:
                 continue
             new = new_names(text, s_start, s_end, in_sentence, language)
@@ -873,8 +1004,11 @@ class Extractor:
         declared = schema().relation(relation).properties
         extent = (min(start_span.start, end_span.start, cue_span[0]) - s_start,
                   max(start_span.end, end_span.end, cue_span[1]) - s_start)
-        since = since_of(sentence, anchor, extent, language, relation in self.cues.dated_by_sentence) or \
-            relative_since(text, s_start, s_end, language, self.body_start)
+        since = since_of(sentence, anchor, extent, language, relation in self.cues.dated_by_sentence)
+        if since is None:
+            if s_start not in self._relative:
+                self._relative = {s_start: relative_since(text, s_start, s_end, language, self.body_start)}
+            since = self._relative[s_start]
         if since:
             props.setdefault("since", since)
         if "share" in declared and (share := share_of(sentence, anchor, extent, language)) is not None:
