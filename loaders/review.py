@@ -208,9 +208,9 @@ def reject(review_id: str, reason: str | None = None, today: str | None = None) 
              reason=reason, written=None)
 
 
-def export(out: Path) -> tuple[int, int]:
-    """Write every accepted tie, with the Sources, Documents and new entities it needs, as a seed file;
-    returns (entities, relations) written."""
+def seed_text() -> tuple[str, int, int]:
+    """Every accepted tie, with the Sources, Documents and new entities it needs, as the text of a seed
+    file, and how many entities and relations it holds."""
     entities, relations = {}, []
     for item in (_stored(dict(r["item"])) for r in db.read(ACCEPTED_QUERY)):
         kept = item["written"]
@@ -218,6 +218,12 @@ def export(out: Path) -> tuple[int, int]:
             entities.setdefault(entity["id"], entity)
         relations.append(kept["relation"])
     document = {"entities": list(entities.values()), "relations": relations}
-    header = ("# Facts accepted in the review queue (`kb review export`): `kb load` reads this file back.\n")
-    Path(out).write_text(header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return len(entities), len(relations)
+    header = "# Facts accepted in the review queue (`kb review export`): `kb load` reads this file back.\n"
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), len(entities), len(relations)
+
+
+def export(out: Path) -> tuple[int, int]:
+    """Write the accepted ties as a seed file (seed_text); returns (entities, relations) written."""
+    text, entities, relations = seed_text()
+    Path(out).write_text(text, encoding="utf-8")
+    return entities, relations
