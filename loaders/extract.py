@@ -37,6 +37,7 @@ ID_PREFIX = {"Company": "firm", "City": "city", "Organization": "org", "Person":
 NEW_NAME_PENALTY = 0.15
 AMBIGUOUS_PENALTY = 0.1
 SYMMETRIC_SLOTS = ("a", "b")
+CLAUSE_END = re.compile(r"[;；，：]")
 # The types a name of two words or more without a clue may have: the slot decides.
 UNCLUED = ("Company", "Organization", "Person")
 PLACES = frozenset({"City", "Region", "Country"})
@@ -763,7 +764,10 @@ def _bind(pattern: Pattern, anchor: re.Match, spans, text, types, language, sent
             return None
         if pattern.after is not None:
             last = max(s.end for s, _ in seconds)
-            if not _within(pattern.after, text, last, sentence_end, language.reach // 2):
+            # The last part stands in the second name's clause ("总部位于X，其在Y的工厂": not X's plant).
+            clause = CLAUSE_END.search(text, last, sentence_end)
+            if not _within(pattern.after, text, last, clause.start() if clause else sentence_end,
+                           language.reach // 2):
                 return None
     elif pattern.after is not None:
         # No middle: both slots stand before the last part ("一汽-大众佛山工厂", "... Wilbert übernommen hatte").
