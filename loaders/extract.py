@@ -447,17 +447,19 @@ _LATIN_WORD = re.compile(r"\S+")
 
 
 @functools.lru_cache(maxsize=4)
-def _any_clue(c: Cues) -> tuple[re.Pattern, re.Pattern]:
-    """One regex of every name clue and one of every clue before a name: most capitalised words have none."""
+def _any_clue(c: Cues) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """One regex of every name clue, one of every clue before a name (most capitalised words have none),
+    and one of the name clues anywhere in a text (a sentence without any holds no new name with one)."""
     names = [r.pattern for _, found, _ in c.name_types for r in found]
     befores = [r.pattern for _, _, found in c.name_types for r in found]
-    return re.compile("|".join(names) or "(?!)"), re.compile("|".join(befores) or "(?!)", re.IGNORECASE)
+    return (re.compile("|".join(names) or "(?!)"), re.compile("|".join(befores) or "(?!)", re.IGNORECASE),
+            re.compile("|".join(n.rstrip("$").replace("$|", "|") for n in names) or "(?!)"))
 
 
 def _guess(name: str, before: str, c: Cues, spaced: bool) -> tuple:
     """The types a new name's own words (or the words before it) suggest, best first; for a name of two
     words or more without a clue, every type (the slot decides), Person last."""
-    clue_in_name, clue_before = _any_clue(c)
+    clue_in_name, clue_before, _ = _any_clue(c)
     if not clue_in_name.search(name) and not clue_before.search(before):
         return UNCLUED if spaced and " " in name.strip() else ()
     found = [type_name for type_name, names, befores in c.name_types
@@ -469,10 +471,23 @@ def _guess(name: str, before: str, c: Cues, spaced: bool) -> tuple:
     return ()
 
 
-def new_names(text: str, start: int, end: int, known: list[Span], language: Language) -> list[Span]:
+def _unclued_types(language: Language) -> tuple:
+    """The types a name without a clue may have in the language (German capitalises every noun: there,
+    two capitalised words without a clue can only be a person's name)."""
+    return () if not language.spaced else ("Person",) if language.code == "de" else UNCLUED
+
+
+def new_names(text: str, start: int, end: int, known: list[Span], language: Language,
+              wanted: frozenset = frozenset(UNCLUED)) -> list[Span]:
     """Names in text[start:end] that no known span covers and that look like names of firms, places,
-    organisations or people (capitalised words with a clue; Chinese names ending in 集团, 公司, 市 ...)."""
+    organisations or people (capitalised words with a clue; Chinese names ending in 集团, 公司, 市 ...).
+    wanted: the types the sentence's slots take; without a clue in the sentence nor a slot that a name
+    without one may fill, there is nothing to look for."""
     c = cues()
+    _, clue_before, clue_in_text = _any_clue(c)
+    if not wanted & set(_unclued_types(language)) and not clue_in_text.search(text, start, end) \
+            and not clue_before.search(text, start, end):
+        return []
     covered = bytearray(end - start)
     for span in known:
         covered[span.start - start:span.end - start] = b"\x01" * (span.end - span.start)
@@ -530,8 +545,8 @@ def _latin_span(text: str, run: list, language: Language, c: Cues) -> list[Span]
     stop = begin + len(name)
     guessed = _guess(name, text[max(0, begin - 30):begin], c, True)
     # German capitalises every noun: there, a name needs a clue of its own.
-    if guessed == UNCLUED and language.code == "de":
-        guessed = ("Person",)       # German capitalises every noun: two capitalised words are a firm only with a clue
+    if guessed == UNCLUED:
+        guessed = _unclued_types(language)
     if not guessed:
         return []
     return [Span(begin, stop, (), (), name, True, guessed)]
@@ -941,7 +956,9 @@ class Extractor:
                          if bisect.bisect_left(found, s_end) > bisect.bisect_left(found, s_start)]
             if not matches and not symmetric:
                 continue
-            new = new_names(text, s_start, s_end, in_sentence, language)
+            wanted = frozenset().union(*(self.cues.types[p.relation][end] for p, *_ in matches for end in ("from", "to")),
+                                       *(self.cues.types[r]["from"] for r in symmetric))
+            new = new_names(text, s_start, s_end, in_sentence, language, wanted)
             # A known name inside a new one ("Wuhan" in "Wuhan Laser Systems GmbH") is part of it.
             in_sentence = [k for k in in_sentence if not any(n.start <= k.start and k.end <= n.end for n in new)]
             spans = sorted(in_sentence + new, key=lambda s: s.start)
