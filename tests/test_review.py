@@ -192,3 +192,33 @@ def test_export_gives_a_seed_file_that_rebuilds_the_same_ties(queue, tmp_path):
 def test_export_needs_a_yaml_file(queue, tmp_path):
     result = run("review", "export", "--out", tmp_path / "accepted.json", ok=False)
     assert result.exit_code == 2 and ".yaml" in result.output
+
+
+def test_review_page_groups_by_document_marks_the_names_and_judges_in_one_click(queue):
+    from tests.test_app import open_page
+    at = open_page("review")
+    assert any("German carmakers and suppliers keep building in China" in s.value for s in at.subheader), \
+        [s.value for s in at.subheader]
+    accepted = queue[("PRODUCTION_BASE_IN", "firm-bba", "city-shenyang")]
+    rejected = queue[("PRODUCTION_BASE_IN", "firm-zf", "city-shenyang")]
+    assert any("<mark>Shenyang</mark>" in m.value and "<mark>BMW Brilliance Automotive</mark>" in m.value
+               for m in at.markdown), "the evidence with both names marked"
+    at.button(key=f"accept-{accepted['id']}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button(key=f"reject-{rejected['id']}").click().run()
+    assert (review.get(accepted["id"])["state"], review.get(rejected["id"])["state"]) == ("accepted", "rejected")
+    assert tie("firm-bba", "PRODUCTION_BASE_IN", "city-shenyang")["sources"][-1] == extract.read(PLANTS).source_id
+
+
+def test_review_page_edits_before_accepting_and_shows_a_refused_edit(queue):
+    from tests.test_app import open_page
+    item = queue[("PARENT_OF", "firm-vw", "firm-vw-anhui")]
+    at = open_page("review")
+    at.text_input(key=f"{item['id']}-share").input("lots").run()
+    at.button(key=f"accept-edited-{item['id']}").click().run()
+    assert any("share" in e.value and "nothing written" in e.value for e in at.error), [e.value for e in at.error]
+    assert review.get(item["id"])["state"] == "pending"
+    at.text_input(key=f"{item['id']}-share").input("0.75").run()
+    at.button(key=f"accept-edited-{item['id']}").click().run()
+    assert review.get(item["id"])["state"] == "accepted"
+    assert tie("firm-vw", "PARENT_OF", "firm-vw-anhui")["share"] == 0.75
