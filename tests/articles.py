@@ -28,8 +28,8 @@ def _end_matches(given: str, candidate, end: str) -> bool:
     found = candidate.start if end == "from" else candidate.end
     if not given.startswith(NEW):
         return found == given
-    proposed = {p["id"] for p in candidate.proposed}
-    return found in proposed and bool(set(keys.keys_for(given[len(NEW):])) & set(keys.keys_for(candidate.names[end])))
+    # A name the graph lacked when the list was written may be one it holds now: the name decides.
+    return bool(set(keys.keys_for(given[len(NEW):])) & set(keys.keys_for(candidate.names[end])))
 
 
 def matches(fact: dict, candidate) -> bool:
