@@ -97,9 +97,9 @@ class Cues:
     types: dict                 # relation -> {"from": set, "to": set}
     order: tuple                # relation types, the first winning a pair stated twice
     yields: frozenset
-    name_types: tuple
+    name_types: tuple               # (type, [name regex], [before regex])
     dated_by_sentence: frozenset    # types whose fact takes the sentence's date when none stands near
-    anywhere_words: dict = field(default_factory=dict)  # relation -> the words its anywhere cues start with           # (type, [name regex], [before regex])
+    anywhere_words: dict = field(default_factory=dict)  # relation -> the words its anywhere cues start with
 
 
 def _balanced_group(token: str) -> bool:
@@ -936,7 +936,6 @@ class Extractor:
 
     def candidates(self, text: str, body_start: int, language: Language, document_id: str) -> list[Candidate]:
         """The candidate ties of text[body_start:], one per tie (its best evidence)."""
-        patterns = self.cues.patterns.get(language.code, [])
         self.body_start = body_start
         known = self.linker.spans(text[body_start:])
         for span in known:
