@@ -452,8 +452,9 @@ def _any_clue(c: Cues) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     and one of the name clues anywhere in a text (a sentence without any holds no new name with one)."""
     names = [r.pattern for _, found, _ in c.name_types for r in found]
     befores = [r.pattern for _, _, found in c.name_types for r in found]
+    anywhere = [n.rstrip("$") for n in names] + [f"(?i:{b.rstrip('$')})" for b in befores]
     return (re.compile("|".join(names) or "(?!)"), re.compile("|".join(befores) or "(?!)", re.IGNORECASE),
-            re.compile("|".join(n.rstrip("$").replace("$|", "|") for n in names) or "(?!)"))
+            re.compile("|".join(anywhere) or "(?!)"))
 
 
 def _guess(name: str, before: str, c: Cues, spaced: bool) -> tuple:
@@ -484,9 +485,7 @@ def new_names(text: str, start: int, end: int, known: list[Span], language: Lang
     wanted: the types the sentence's slots take; without a clue in the sentence nor a slot that a name
     without one may fill, there is nothing to look for."""
     c = cues()
-    _, clue_before, clue_in_text = _any_clue(c)
-    if not wanted & set(_unclued_types(language)) and not clue_in_text.search(text, start, end) \
-            and not clue_before.search(text, start, end):
+    if not wanted & set(_unclued_types(language)) and not _any_clue(c)[2].search(text, start, end):
         return []
     covered = bytearray(end - start)
     for span in known:
