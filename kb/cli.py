@@ -472,3 +472,146 @@ def demo(port, shared):
     os.execvp(sys.executable, [sys.executable, "-m", "streamlit", "run", app, "--server.address", "127.0.0.1",
                                "--server.port", str(port), "--server.headless", "true",
                                "--browser.gatherUsageStats", "false"])
+
+
+# Facts from reading: `kb extract` proposes ties an article states; `kb review` judges them.
+
+def _extracted(paths, queue: bool):
+    """(article, language, candidates not judged yet) of every file, all read before any is linked."""
+    from loaders import extract, review
+    articles = [extract.read(path) for path in paths]
+    languages = [extract.detect_language(a.body, a.meta.get("language"), str(a.path)) for a in articles]
+    extractor = extract.Extractor()
+    judgements = review.judged(a.document_id for a in articles)
+    found = []
+    for article, language in zip(articles, languages):
+        candidates = extractor.candidates(article.text, article.body_start, language, article.document_id)
+        found.append((article, language, review.unjudged(candidates, judgements)))
+    if queue:
+        for article, _, candidates in found:
+            review.queue(article, candidates, extract.source_records(article))
+    return found
+
+
+def _tie_text(record: dict) -> str:
+    """A tie's properties but its ends and type, as name=value, for tables."""
+    return ", ".join(f"{k}={v}" for k, v in record.items() if k not in ("type", "from", "to", "sources"))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, readable=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table: one line a candidate; json: a list of relation records with evidence, cue, "
+              "confidence and document.")
+@click.option("--queue", is_flag=True, help="Also keep the candidates in the review queue (`kb review list`).")
+@reports_errors
+def extract(paths, fmt, queue):
+    """Propose the ties that text or Markdown articles state (cues of loaders/cues.yaml), each with the
+    sentence that states it; ties accepted or rejected in the review queue are not proposed again."""
+    found = _extracted(paths, queue)
+    if fmt == "json":
+        click.echo(json.dumps([c.as_record() for _, _, candidates in found for c in candidates],
+                              indent=2, ensure_ascii=False))
+    else:
+        rows = [[c.type, c.start, c.end, _tie_text(c.props), f"{c.confidence:.2f}",
+                 f"{c.evidence['start']}:{c.evidence['end']}", article.path.name]
+                for article, _, candidates in found for c in candidates]
+        _print_table(["type", "from", "to", "properties", "confidence", "evidence", "document"], rows)
+    summary = "; ".join(f"{a.path}: {len(c)} candidates ({lang.code})" for a, lang, c in found)
+    click.echo(summary + (" queued for review" if queue else ""), err=True)
+
+
+@main.group()
+def review():
+    """The review queue of extracted ties (`kb extract --queue`): list, show, accept, reject, export."""
+
+
+@review.command("list")
+@click.option("--state", type=click.Choice(["pending", "accepted", "rejected", "all"]), default="pending",
+              show_default=True, help="Which items to list.")
+@click.option("--document", help="Only the items of this document id.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@reports_errors
+def review_list(state, document, fmt):
+    """List review items by document, most confident first."""
+    from loaders import review as queue
+    found = queue.items(None if state == "all" else state, document)
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    _print_table(["id", "state", "type", "from", "to", "properties", "confidence", "document"],
+                 [[i["id"], i["state"], i["type"], i["from"], i["to"], _tie_text(i["props"]),
+                   f"{i['confidence']:.2f}", i["document"]] for i in found])
+
+
+@review.command("show")
+@click.argument("review_id")
+@reports_errors
+def review_show(review_id):
+    """Show one review item: the tie, the evidence sentence, the cue and the document."""
+    from loaders import review as queue
+    item = queue.get(review_id)
+    new = {n["id"]: n for n in item["proposed"]}
+    ends = [f"{item[end]} ({item['names'][end]!r}" + (f", new {new[item[end]]['type']})" if item[end] in new else ")")
+            for end in ("from", "to")]
+    lines = [f"{item['id']} ({item['state']}" + (f" on {item['reviewed']}" if item.get("reviewed") else "") + ")",
+             f"  {ends[0]} -[{item['type']}]-> {ends[1]}",
+             f"  properties: {_tie_text(item['props']) or '-'}",
+             f"  evidence ({item['path']} {item['offsets']}): {item['sentence']}",
+             f"  cue: {item['cue']}  confidence: {item['confidence']:.2f}",
+             f"  document: {item['document']} {item['title']!r}"]
+    if item.get("reason"):
+        lines.append(f"  reason: {item['reason']}")
+    had = queue.existing(item) if item["state"] == "pending" else None
+    if had is not None:
+        lines.append(f"  in the graph already: {_tie_text(had) or '-'}; sources {', '.join(had.get('sources') or [])}")
+    click.echo("\n".join(lines))
+
+
+def _sets(values) -> dict:
+    found = {}
+    for value in values:
+        if "=" not in value:
+            raise click.BadParameter(f"{value!r}: write an edit as NAME=VALUE", param_hint="--set")
+        name, text = value.split("=", 1)
+        found[name.strip()] = text
+    return found
+
+
+@review.command("accept")
+@click.argument("review_id")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Edit the tie before it is written: a property (since=2017, share=0.25, status=completed), "
+              "or from=ID, to=ID, type=TYPE. Repeatable.")
+@reports_errors
+def review_accept(review_id, sets):
+    """Write the item's tie through the load path (validated, reconciled), citing its document, and mark it accepted."""
+    from loaders import review as queue
+    written = queue.accept(review_id, _sets(sets))
+    click.echo(f"Accepted {review_id}: {written['from']} -[{written['type']}]-> {written['to']}"
+               + (f" ({_tie_text(written)})" if _tie_text(written) else ""))
+
+
+@review.command("reject")
+@click.argument("review_id")
+@click.option("--reason", help="Why the tie is wrong; kept with the judgement.")
+@reports_errors
+def review_reject(review_id, reason):
+    """Mark the item rejected: extracting its document again does not propose the tie."""
+    from loaders import review as queue
+    queue.reject(review_id, reason)
+    click.echo(f"Rejected {review_id}" + (f": {reason}" if reason else ""))
+
+
+@review.command("export")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The seed file (.yaml) to write.")
+@reports_errors
+def review_export(out):
+    """Write every accepted tie, with its Source, Document and new entities, as a seed file `kb load` reads."""
+    from loaders import review as queue
+    if out.suffix not in (".yaml", ".yml"):
+        raise click.BadParameter(f"{out}: a seed file ends in .yaml or .yml", param_hint="--out")
+    entities, relations = queue.export(out)
+    click.echo(f"Exported {relations} accepted ties and {entities} entities to {out}")

@@ -1,0 +1,74 @@
+"""Review: the candidate ties `kb extract --queue` proposed, grouped by document, each with the sentence
+that states it and the two names marked; accept, edit then accept, or reject, one click each. Accepted
+facts download as a seed file that `kb load` reads back."""
+import html
+import itertools
+
+import streamlit as st
+
+from kb.errors import KBError
+from kb.schema import schema
+from loaders import review
+
+STATES = ("pending", "accepted", "rejected")
+
+
+def marked(sentence: str, names) -> str:
+    """The sentence as HTML, the names it gives the tie's ends marked."""
+    text = html.escape(sentence)
+    for name in sorted({n for n in names if n}, key=len, reverse=True):
+        text = text.replace(html.escape(name), f"<mark>{html.escape(name)}</mark>", 1)
+    return text
+
+
+def edits_form(item: dict) -> None:
+    """The tie's properties to edit before accepting; accepting with them on submit."""
+    declared = schema().relation(item["type"]).properties
+    shown = {name: "" if item["props"].get(name) is None else str(item["props"][name])
+             for name in declared if name != "sources"}
+    values = {name: st.text_input(name, value=value, key=f"{item['id']}-{name}", help=declared[name].help)
+              for name, value in shown.items()}
+    if st.button("Accept with these values", key=f"accept-edited-{item['id']}"):
+        judge(review.accept, item["id"], {name: value for name, value in values.items() if value != shown[name]})
+
+
+def judge(action, review_id: str, *args) -> None:
+    try:
+        action(review_id, *args)
+    except KBError as error:
+        st.error(str(error))
+        return
+    st.rerun()
+
+
+st.title("Review")
+state = st.segmented_control("Show", STATES, default="pending", key="review-state") or "pending"
+items = review.items(state)
+seed, _, accepted = review.seed_text()
+st.download_button(f"Download the {accepted} accepted facts (seed YAML)", seed, file_name="reviewed.yaml",
+                   mime="text/yaml", disabled=not accepted, key="review-download")
+if not items:
+    st.info(f"No {state} review items. `kb extract ARTICLE.md --queue` proposes ties for review.")
+    st.stop()
+for document, group in itertools.groupby(items, key=lambda i: i["document"]):
+    group = list(group)
+    st.subheader(f"{group[0]['title'] or document} · {len(group)} {state}")
+    st.caption(f"{document} · {group[0]['path']}")
+    for item in group:
+        with st.container(border=True):
+            props = ", ".join(f"{k}={v}" for k, v in item["props"].items())
+            new = {n["id"] for n in item["proposed"]}
+            ends = [f"**{item['names'][end]}** (`{item[end]}`{', new' if item[end] in new else ''})" for end in ("from", "to")]
+            st.markdown(f"{ends[0]} · {item['type']} · {ends[1]}" + (f" · {props}" if props else "")
+                        + f" · confidence {item['confidence']:.2f}")
+            st.markdown(marked(item["sentence"], item["names"].values()), unsafe_allow_html=True)
+            st.caption(f"cue: {item['cue']} · {item['id']}" + (f" · reason: {item['reason']}" if item.get("reason") else ""))
+            if item["state"] != "pending":
+                continue
+            accept, reject, _ = st.columns([1, 1, 4])
+            if accept.button("Accept", key=f"accept-{item['id']}"):
+                judge(review.accept, item["id"], {})
+            if reject.button("Reject", key=f"reject-{item['id']}"):
+                judge(review.reject, item["id"], None)
+            with st.expander("Edit, then accept"):
+                edits_form(item)
