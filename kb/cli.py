@@ -191,6 +191,39 @@ def validate(paths):
     _load(paths, dry_run=True, batch_size=None)
 
 
+@main.group()
+def fetch():
+    """Download open data from public services, saved as files that `kb load` reads (and reads again)."""
+
+
+@fetch.command("wikidata")
+@click.option("--query", "query_name", required=True,
+              help="The query to send, a name of loaders/wikidata/*.rq (sister-cities, headquarters, ...).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="The results file to write (default NAME-YYYY-MM-DD.json here); NAME-YYYY-MM-DD.fetch.json "
+              "beside it records the query, endpoint and retrieval date, which `kb load wikidata` then uses.")
+@click.option("--load", "then_load", is_flag=True, help="Then load the results as `kb load wikidata` does.")
+@click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="With --load: write the reconciliation report to this .csv or .json file.")
+@click.option("--decisions", "decisions_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="With --load: apply a decisions file, as `kb load --decisions` does.")
+@reports_errors
+def fetch_wikidata(query_name, out, then_load, report_file, decisions_file):
+    """Send a shipped query to the Wikidata Query Service (KB_WIKIDATA_ENDPOINT) and save its results.
+
+    Needs KB_CONTACT (your e-mail address or web page, sent in the User-Agent). One request, retried
+    on 429 and 5xx as the service asks; nothing is saved unless the answer is complete and well-formed.
+    """
+    from loaders import wikidata
+    if (report_file or decisions_file) and not then_load:
+        raise click.UsageError("--report and --decisions go with --load")
+    fetched = wikidata.fetch(query_name, out, echo=lambda message: click.echo(message, err=True))
+    click.echo(fetched.describe())
+    if then_load:
+        _load(["wikidata", fetched.path], False, None, {"query": query_name, "retrieved": fetched.retrieved},
+              report_file, decisions_file)
+
+
 @main.command()
 @click.argument("text")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="Hits to show.")

@@ -58,6 +58,16 @@ SETTINGS = [
     Setting("restart_runaway", "KB_RESTART_RUNAWAY", True, bool,
             "Restart the local server started by this project to end a runaway console query (1 or 0); "
             "`kb demo --shared` turns it off, as a restart ends every visitor's work."),
+    Setting("wikidata_endpoint", "KB_WIKIDATA_ENDPOINT", "https://query.wikidata.org/sparql", str,
+            "SPARQL endpoint that `kb fetch wikidata` sends its queries to (the Wikidata Query Service)."),
+    Setting("contact", "KB_CONTACT", "", str,
+            "An e-mail address or web page where a public service's operators can reach you; sent in the "
+            "User-Agent of `kb fetch`'s requests, which refuses to run without it."),
+    Setting("fetch_timeout", "KB_FETCH_TIMEOUT", 120.0, float,
+            "Seconds `kb fetch` waits for one complete answer (the Wikidata Query Service stops a query at 60 s)."),
+    Setting("fetch_attempts", "KB_FETCH_ATTEMPTS", 4, int,
+            "Attempts `kb fetch` makes when the service answers 429 (busy) or 5xx, waiting as it asks "
+            "(Retry-After), else 2 s, 4 s, 8 s ..."),
 ]
 
 CONNECTION_VARIABLES = {

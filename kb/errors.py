@@ -84,3 +84,7 @@ class AnalysisError(KBError):
 
 class StoryError(KBError):
     """A story file is broken or names an entity the database does not hold; the message names file, step and field."""
+
+
+class FetchError(KBError):
+    """A public service did not answer a request with what was asked for (refused, timed out, malformed)."""

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from kb.errors import InvalidRecord
+from kb import config
+from kb.errors import FetchError, InvalidRecord
 from kb.schema import schema
+from loaders import jsonstream, remote
 from loaders.source import RecordSource
 from loaders.records import Validator
 
@@ -78,32 +80,104 @@ def _query_for(path: Path, head_vars: list, name: str | None) -> Query:
     return query
 
 
-def _parse(path: Path) -> tuple[list, list]:
-    """(head.vars, results.bindings) of a SPARQL 1.1 JSON results file."""
+NOT_RESULTS = "not a SPARQL JSON results file (head.vars and results.bindings)"
+SHAPE = "expecting an object with head.vars and results.bindings"
+
+
+def _events(path: Path):
+    """("head", value) and each ("binding", value) of a SPARQL 1.1 JSON results file, in file order,
+    read a chunk at a time; jsonstream.Malformed for broken JSON or another shape."""
+    with path.open(encoding="utf-8") as handle:
+        reader = jsonstream.Reader(handle)
+        reader.expect("{", SHAPE)
+        has_bindings = False
+        for key in reader.members():
+            if key == "head":
+                yield "head", reader.value()
+            elif key == "results":
+                reader.expect("{", SHAPE)
+                for inner in reader.members():
+                    if inner != "bindings":
+                        reader.value()
+                        continue
+                    reader.expect("[", SHAPE)
+                    has_bindings = True
+                    for _ in reader.elements():
+                        yield "binding", reader.value()
+            else:
+                reader.value()
+        reader.end()
+    if not has_bindings:
+        raise jsonstream.Malformed("no results.bindings")
+
+
+def _readable(path: Path, events):
+    """The events, with a file that cannot be read turned into InvalidRecord naming it."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        yield from events
     except FileNotFoundError:
         raise InvalidRecord([f"{path}: no such file"]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (jsonstream.Malformed, UnicodeDecodeError) as error:
         raise InvalidRecord([f"{path}: not a SPARQL JSON results file: {error}"]) from None
-    head_vars = document.get("head", {}).get("vars") if isinstance(document, dict) else None
-    bindings = document.get("results", {}).get("bindings") if isinstance(document, dict) else None
-    if not isinstance(head_vars, list) or not isinstance(bindings, list):
-        raise InvalidRecord([f"{path}: not a SPARQL JSON results file (head.vars and results.bindings)"])
-    return head_vars, bindings
+
+
+def _head_vars(path: Path) -> list:
+    """head.vars, read without reading the bindings that follow it."""
+    for kind, value in _readable(path, _events(path)):
+        if kind == "head":
+            head_vars = value.get("vars") if isinstance(value, dict) else None
+            if isinstance(head_vars, list):
+                return head_vars
+            break
+    raise InvalidRecord([f"{path}: {NOT_RESULTS}"])
+
+
+def fetched_details(path: Path) -> Path:
+    """Where a fetch records the query, endpoint and date of a results file: NAME.fetch.json beside it."""
+    return path.with_suffix(".fetch.json")
+
+
+def _details(path: Path, digest: str) -> dict:
+    """What `kb fetch wikidata` recorded beside this very file (its SHA-256 must match), else {}."""
+    try:
+        details = json.loads(fetched_details(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return details if isinstance(details, dict) and details.get("sha256") == digest else {}
+
+
+def sha256(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise InvalidRecord([f"{path}: no such file"]) from None
 
 
 class _File:
-    """One results file read against its query: the records it gives, and the problems found."""
+    """One results file read against its query: the records it gives, and the problems found.
+
+    The bindings are read from the file at each pass (entities, then relations), never kept."""
 
     def __init__(self, path: Path, query_name: str | None, retrieved: str | None):
         self.path = path
-        head_vars, self.bindings = _parse(path)
-        self.query = _query_for(path, head_vars, query_name)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        self.source_id = f"src-wikidata-{self.query.name}-{digest}"
-        self.retrieved = retrieved or dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+        digest = sha256(path)
+        details = _details(path, digest)
+        self.query = _query_for(path, _head_vars(path), query_name or details.get("query"))
+        # The text the service answered, when the fetch recorded it; the shipped one may have changed since.
+        self.query_text = details.get("text") or self.query.text
+        self.source_id = f"src-wikidata-{self.query.name}-{digest[:12]}"
+        self.retrieved = (retrieved or details.get("retrieved")
+                          or dt.date.fromtimestamp(path.stat().st_mtime).isoformat())
         self.problems: list[str] = []
+
+    def bindings(self):
+        """Each binding, numbered from 1."""
+        number = 0
+        for kind, value in _readable(self.path, _events(self.path)):
+            if kind == "binding":
+                number += 1
+                yield number, value
 
     def origin(self, number: int, variable: str | None = None) -> str:
         return f"{self.path} binding {number}" + (f" (?{variable})" if variable else "")
@@ -111,7 +185,7 @@ class _File:
     def source(self) -> dict:
         title = f"Wikidata query {self.query.name}, results retrieved {self.retrieved}"
         return {"id": self.source_id, "name": title, "title": title, "kind": "dataset", "publisher": "Wikidata",
-                "accessed": self.retrieved, "query": self.query.text}
+                "accessed": self.retrieved, "query": self.query_text}
 
     def _value(self, binding: dict, number: int, variable: str, kind: str):
         """The value of a bound variable as kind (item, label, date, text), or None; a value that
@@ -151,7 +225,7 @@ class _File:
     def entities(self) -> dict:
         """Proposed entity records by id: (type, properties, origin); labels of every binding pooled."""
         found, labels = {}, {}
-        for number, binding in enumerate(self.bindings, 1):
+        for number, binding in self.bindings():
             if not isinstance(binding, dict):
                 self.problems.append(f"{self.origin(number)}: a binding is an object of variables")
                 continue
@@ -160,9 +234,10 @@ class _File:
                 if not qid:
                     continue
                 entity_id = f"wd-{qid}"
-                _, props, _ = found.setdefault(entity_id, (spec["type"], {"id": entity_id, "wikidata_id": qid,
-                                                                        "sources": [self.source_id]},
-                                                         self.origin(number, variable)))
+                if entity_id not in found:
+                    found[entity_id] = (spec["type"], {"id": entity_id, "wikidata_id": qid, "sources": [self.source_id]},
+                                        self.origin(number, variable))
+                props = found[entity_id][1]
                 for prop, prop_var in spec.get("properties", {}).items():
                     value = self._value(binding, number, prop_var, "text")
                     if value is not None:
@@ -170,22 +245,26 @@ class _File:
                 for label_var in spec.get("labels", ()):
                     label = self._value(binding, number, label_var, "label")
                     if label is not None:
-                        labels.setdefault(entity_id, {}).setdefault(label[1], []).append(label[0])
+                        # A dict as an ordered set: an item named in many bindings keeps each label once.
+                        labels.setdefault(entity_id, {}).setdefault(label[1], {})[label[0]] = None
         for entity_id, (_, props, _) in found.items():
             _name(props, labels.get(entity_id, {}))
         return found
 
     def relations(self):
-        """(type, from id, to id, properties, origin) of each tie, each once."""
-        seen = set()
-        for number, binding in enumerate(self.bindings, 1):
+        """(type, from id, to id, properties, origin) of each tie, each once, as the bindings are read."""
+        seen = set()        # each tie as one int (relation, Q-number, Q-number): a million fit in 60 MB
+        for number, binding in self.bindings():
             if not isinstance(binding, dict):
                 continue
-            for relation in self.query.mapping["relations"]:
+            for index, relation in enumerate(self.query.mapping["relations"]):
                 ends = [self._value(binding, number, relation[end], "item") for end in ("from", "to")]
-                if not all(ends) or (relation["type"], *ends) in seen:
+                if not all(ends):
                     continue
-                seen.add((relation["type"], *ends))
+                key = (index << 80) | (int(ends[0][1:]) << 40) | int(ends[1][1:])
+                if key in seen:
+                    continue
+                seen.add(key)
                 props = {"sources": [self.source_id]}
                 for prop, prop_var in relation.get("properties", {}).items():
                     value = self._value(binding, number, prop_var, "date" if prop in ("since", "until") else "text")
@@ -228,12 +307,12 @@ def reader(paths, query: str | None = None, retrieved: str | None = None) -> Rec
 
     def relations(validator: Validator):
         for found in files:
-            ties = list(found.relations())
-            _raise(found)
-            for type_name, start, end, props, origin in ties:
+            # Streamed: records go to the spool, which nothing writes before the whole input has passed.
+            for type_name, start, end, props, origin in found.relations():
                 record = validator.relation(type_name, start, end, props, origin)
                 if record:
                     yield record
+            _raise(found)
 
     return RecordSource.of(entities, relations, source_name=SOURCE_NAME)
 
@@ -260,3 +339,67 @@ def _raise(found: _File) -> None:
     # Unreadable terms stop the load before validation would report their consequences.
     if found.problems:
         raise InvalidRecord(found.problems)
+
+
+ACCEPT = "application/sparql-results+json"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A results file `kb fetch wikidata` saved, and what it recorded beside it."""
+    path: Path
+    query: str
+    retrieved: str
+    bindings: int
+    size: int
+
+    def describe(self) -> str:
+        return (f"{self.bindings} results of the query {self.query} saved to {self.path} ({self.size / 1e6:.1f} MB; "
+                f"the query, endpoint and date in {fetched_details(self.path)}). Load them again with: "
+                f"kb load wikidata {self.path} --query {self.query} --retrieved {self.retrieved}")
+
+
+def fetch(name: str, out: Path | None = None, echo=lambda message: None) -> Fetched:
+    """Send the shipped query NAME to KB_WIKIDATA_ENDPOINT and save the answer as it came to out (default
+    NAME-YYYY-MM-DD.json here), the query, endpoint and date beside it (fetched_details); nothing is
+    saved unless the answer is a complete results file with the query's variables."""
+    known = queries()
+    if name not in known:
+        raise FetchError(f"unknown query {name!r}; known: {', '.join(known)}")
+    query, endpoint = known[name], config.setting("wikidata_endpoint")
+    now = dt.datetime.now(dt.timezone.utc)
+    out = Path(out or f"{name}-{now.date().isoformat()}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part, details_part = out.with_name(f".{out.name}.part"), out.with_name(f".{out.name}.details.part")
+    try:
+        size = remote.post_form(endpoint, {"query": query.text}, part, ACCEPT, echo)
+        bindings = _check_answer(part, query, endpoint)
+        details = {"query": name, "text": query.text, "endpoint": endpoint, "retrieved": now.date().isoformat(),
+                   "retrieved_at": now.isoformat(timespec="seconds"), "bindings": bindings, "sha256": sha256(part)}
+        details_part.write_text(json.dumps(details, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        part.replace(out)
+        details_part.replace(fetched_details(out))
+    finally:
+        part.unlink(missing_ok=True)
+        details_part.unlink(missing_ok=True)
+    return Fetched(out, name, details["retrieved"], bindings, size)
+
+
+def _check_answer(path: Path, query: Query, endpoint: str) -> int:
+    """The number of bindings of an answer read whole (a chunk at a time); FetchError if it is not a
+    SPARQL JSON results file of the query."""
+    head_vars, count = None, 0
+    try:
+        for kind, value in _events(path):
+            if kind == "head":
+                head_vars = value.get("vars") if isinstance(value, dict) else None
+            else:
+                count += 1
+    except (jsonstream.Malformed, UnicodeDecodeError) as error:
+        raise FetchError(f"{endpoint} answered the query {query.name} with malformed JSON ({error}); "
+                         "nothing saved") from None
+    missing = sorted(query.variables - set(head_vars if isinstance(head_vars, list) else ()))
+    if missing:
+        raise FetchError(f"{endpoint}: the answer to the query {query.name} lacks the variables "
+                         f"{', '.join(missing)}; nothing saved")
+    return count
