@@ -1,6 +1,11 @@
 """News articles and reports, plain text or Markdown: each file becomes a Document citing a Source
 of its own, and MENTIONS ties to every entity of the graph it names (loaders/mentions.py).
 
+A document is what its URL names (front matter), else its text: the ids come from a hash of either,
+never from the file's name, so two articles that share a file name stay two, the same text loaded
+again changes nothing, and a new text at a known URL is a new version of that Document: its
+mentions replace the old ones, and those the new text no longer makes go.
+
 A file may open with YAML front matter between two `---` lines (title, publisher, date, url,
 language); without it, or without a title in it, the first line of the text is the title.
 The names come from the database, read once per load: what the graph knows when the file is loaded.
@@ -11,10 +16,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
-from kb import db, keys
+from kb import db
 from kb.errors import InvalidRecord
 from kb.schema import ENTITY_LABEL, schema
 from loaders.mentions import Matcher, unknown_names
@@ -29,6 +35,13 @@ SOURCE_KIND = "news"
 DOCUMENT_KIND = "article"
 # How many unknown names the review list shows per file, most frequent first.
 REVIEW_SHOWN = 30
+
+
+# The mentions a document's own source states that its text no longer makes; a tie others cite stays.
+STALE_MENTIONS = """UNWIND $rows AS row
+MATCH (:Document {id: row.doc})-[m:MENTIONS]->(e)
+WHERE row.source IN m.sources AND NOT e.id IN row.kept
+DELETE m"""
 
 
 def known_names_query() -> str:
@@ -50,19 +63,33 @@ class Article:
         return self.text[self.body_start:]
 
     @property
-    def slug(self) -> str:
-        stem = self.path.stem
-        slug = re.sub(r"[^a-z0-9]+", "-", keys.strip_accents(stem).lower()).strip("-")
-        # A name in another script keeps a stable id of its own.
-        return slug or hashlib.sha1(stem.encode("utf-8")).hexdigest()[:12]
+    def url(self) -> str | None:
+        """The front matter's URL as one address: scheme and host in lower case, without a #fragment."""
+        given = str(self.meta.get("url") or "").strip()
+        if not given:
+            return None
+        parts = urlsplit(given)
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+
+    @property
+    def text_sha256(self) -> str:
+        """The body's hash, line ends and surrounding white space aside: the version of the text."""
+        body = self.body.replace("\r\n", "\n").strip()
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+    @property
+    def identity(self) -> str:
+        """What makes the document itself: its URL, else its text (hashed, 16 hex digits)."""
+        key = f"url {self.url}" if self.url else f"text {self.text_sha256}"
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
     @property
     def document_id(self) -> str:
-        return f"doc-{self.slug}"
+        return f"doc-{self.identity}"
 
     @property
     def source_id(self) -> str:
-        return f"src-doc-{self.slug}"
+        return f"src-doc-{self.identity}"
 
 
 def document_files(paths) -> list[Path]:
@@ -136,7 +163,7 @@ def _records_of(article: Article, validator: Validator):
     source = {"id": article.source_id, "name": meta["title"], "title": meta["title"], "kind": SOURCE_KIND,
               **{name: meta.get(name) for name in ("publisher", "date", "url", "language")}}
     document = {"id": article.document_id, "name": meta["title"], "kind": DOCUMENT_KIND, "date": meta.get("date"),
-                "sources": [article.source_id]}
+                "text_sha256": article.text_sha256, "sources": [article.source_id]}
     for type_name, props in ((schema().source_type, source), ("Document", document)):
         record = validator.entity(type_name, props, origin)
         if record:
@@ -148,8 +175,9 @@ class DocumentReader:
 
     def __init__(self, paths):
         # Every file is read and its front matter checked before the load starts.
-        self.articles = [read_article(path) for path in document_files(paths)]
+        self.articles = _one_per_document([read_article(path) for path in document_files(paths)])
         self.review: list[str] = []
+        self.mentioned: dict[str, list[str]] = {}      # document id -> the entities its text names now
 
     def entities(self, validator: Validator):
         for article in self.articles:
@@ -159,6 +187,7 @@ class DocumentReader:
         matcher = Matcher((row["id"], row["name"], row["aliases"]) for row in db.read(known_names_query()))
         for article in self.articles:
             mentions = matcher.find(article.body, skip=frozenset({article.document_id}))
+            self.mentioned[article.document_id] = sorted(mentions)
             self._note_unknown(article, unknown_names(article.body, mentions))
             for entity_id, mention in sorted(mentions.items()):
                 shift = article.body_start
@@ -177,8 +206,30 @@ class DocumentReader:
         more = f" and {len(names) - REVIEW_SHOWN} more" if len(names) > REVIEW_SHOWN else ""
         self.review.append(f"{article.path}: names the graph does not know: {shown}{more}")
 
+    def drop_stale_mentions(self) -> None:
+        """Once written: a document's mentions that its text (a new version) no longer makes go."""
+        rows = [{"doc": article.document_id, "source": article.source_id, "kept": self.mentioned[article.document_id]}
+                for article in self.articles if article.document_id in self.mentioned]
+        if rows:
+            db.write(STALE_MENTIONS, rows=rows)
+
     def source(self) -> RecordSource:
-        return RecordSource.of(self.entities, self.relations, review=lambda: self.review)
+        return RecordSource.of(self.entities, self.relations, review=lambda: self.review,
+                               after_write=self.drop_stale_mentions)
+
+
+def _one_per_document(articles: list[Article]) -> list[Article]:
+    """Each document once: the same text given twice is read once; two texts with one URL are refused."""
+    first: dict[str, Article] = {}
+    problems = []
+    for article in articles:
+        seen = first.setdefault(article.document_id, article)
+        if seen is not article and seen.text_sha256 != article.text_sha256:
+            problems.append(f"{article.path} front matter, field 'url': {article.url} is also the url of "
+                            f"{seen.path}, whose text differs; load one version of an article at a time")
+    if problems:
+        raise InvalidRecord(problems)
+    return list(first.values())
 
 
 def reader(paths) -> RecordSource:

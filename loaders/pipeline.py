@@ -79,6 +79,8 @@ def load(records: RecordSource, dry_run: bool = False, batch_size: int | None = 
             else:
                 report.written = writer.write(rows, new_records, batch_size, first_load,
                                               progress=_progress(total, "Loading", show_progress))
+            if records.after_write:
+                records.after_write()
     if not dry_run:
         _finish()                                                                                # finish
     report.seconds = time.monotonic() - started

@@ -25,6 +25,9 @@ class RecordSource:
     source_name: str | None = None
     # What the reader found for a researcher to look at (e.g. names no entity has), once read.
     review: Callable[[], list] | None = None
+    # What the reader does once its records are written (not in a dry run): e.g. a document's stale
+    # mentions removed, which only a complete, valid new version may do.
+    after_write: Callable[[], None] | None = None
 
     @classmethod
     def of(cls, entities: Phase, relations: Phase, **details) -> "RecordSource":

@@ -87,7 +87,7 @@ def test_a_name_inside_a_longer_name_is_not_counted_again(seeded_db, tmp_path):
     article.write_text("FAW-Volkswagen builds cars\n\nFAW-Volkswagen, the joint venture of FAW Group and Volkswagen, "
                        "builds cars in Foshan.\n", encoding="utf-8")
     load(article)
-    rows = mentioned("doc-joint-venture")
+    rows = mentioned(doc_id(article))
     assert rows["firm-faw-vw"]["count"] == 2, rows
     assert rows["firm-vw"]["count"] == 1, rows     # the one standing alone, not the two inside FAW-Volkswagen
     assert rows["firm-faw"]["count"] == 1, rows
@@ -98,7 +98,7 @@ def test_latin_names_match_whole_words_only(seeded_db, tmp_path):
     article = tmp_path / "words.txt"
     article.write_text("Words\n\nThe Augsburger Puppenkiste and a Kukamonga shop in Germanyville.\n", encoding="utf-8")
     load(article)
-    assert mentioned("doc-words") == {}
+    assert mentioned(doc_id(article)) == {}
 
 
 def test_unknown_names_are_listed(seeded_db):
@@ -142,9 +142,9 @@ def test_without_front_matter_the_first_line_is_the_title(seeded_db, tmp_path):
     article = tmp_path / "plain.txt"
     article.write_text("\n# Taicang joins the alliance\n\nTaicang became a member in Foshan.\n", encoding="utf-8")
     load(article)
-    row = db.read("MATCH (d:Document {id: 'doc-plain'}) RETURN d.name AS name, d.sources AS sources")[0]
+    row = db.read("MATCH (d:Document {id: $id}) RETURN d.name AS name, d.sources AS sources", id=doc_id(article))[0]
     assert row["name"] == "Taicang joins the alliance", row
-    assert set(mentioned("doc-plain")) == {"city-taicang", "city-foshan"}
+    assert set(mentioned(doc_id(article))) == {"city-taicang", "city-foshan"}
 
 
 MALFORMED = [
@@ -180,3 +180,96 @@ def test_overview_lists_documents_and_their_mentions(seeded_db):
     listed = tables[0].set_index("id")
     assert listed.loc[doc_id(ENGLISH), "mentions"] == sum(row["count"] for row in rows.values())
     assert listed.loc[doc_id(ENGLISH), "entities named"] == len(rows)
+
+
+def article_at(folder: Path, name: str, title: str, body: str, url: str | None = None) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    front = f"---\ntitle: {title}\n" + (f"url: {url}\n" if url else "") + "---\n"
+    path.write_text(front + body, encoding="utf-8")
+    return path
+
+
+def documents() -> dict:
+    return {row["id"]: row["p"] for row in db.read("MATCH (d:Document) RETURN d.id AS id, properties(d) AS p")}
+
+
+def offsets_point_into(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for entity_id, row in mentioned(doc_id(path)).items():
+        names = set(keys.keys_for(row["name"], *(row["aliases"] or [])))
+        for span in row["offsets"]:
+            start, end = map(int, span.split(":"))
+            assert mentions.fold(text[start:end])[0] in names, (path, entity_id, span, text[start:end])
+
+
+@pytest.mark.parametrize("with_urls", [True, False], ids=["with URLs", "without URLs"])
+def test_two_articles_that_share_a_file_name_stay_two_documents(seeded_db, tmp_path, with_urls):
+    older = article_at(tmp_path / "news" / "2019", "article.md", "Foshan meets Hanover",
+                       "Mayors of Foshan and Hanover met in Foshan.\n",
+                       "https://example.org/2019/foshan" if with_urls else None)
+    newer = article_at(tmp_path / "news" / "2024", "article.md", "Taicang welcomes firms",
+                       "Taicang welcomed more German firms this year.\n",
+                       "https://example.org/2024/taicang" if with_urls else None)
+    before = set(documents())
+    load(older)
+    load(newer)
+    found = documents()
+    assert set(found) - before == {doc_id(older), doc_id(newer)} and doc_id(older) != doc_id(newer), found
+    assert found[doc_id(older)]["name"] == "Foshan meets Hanover"
+    assert found[doc_id(newer)]["name"] == "Taicang welcomes firms"
+    assert set(mentioned(doc_id(older))) == {"city-foshan", "city-hanover"}
+    assert set(mentioned(doc_id(newer))) == {"city-taicang"}
+    offsets_point_into(older)
+    offsets_point_into(newer)
+
+
+def test_the_same_text_under_two_file_names_is_one_document(seeded_db, tmp_path):
+    body = "Mayors of Foshan and Hanover met in Foshan.\n"
+    first = article_at(tmp_path, "first.md", "Foshan meets Hanover", body)
+    copy = article_at(tmp_path / "copies", "copy.txt", "Foshan meets Hanover", body)
+    load(first)
+    counts, rows = graph_counts(), mentioned(doc_id(first))
+    load(copy)
+    load(first, copy)
+    assert doc_id(copy) == doc_id(first)
+    assert graph_counts() == counts and mentioned(doc_id(first)) == rows
+
+
+def test_a_new_version_of_an_article_replaces_its_mentions(seeded_db, tmp_path):
+    url = "https://example.org/news/alliance"
+    old = article_at(tmp_path / "v1", "alliance.md", "Hanover joins", "Foshan and Hanover signed in Foshan.\n", url)
+    new = article_at(tmp_path / "v2", "alliance.md", "Taicang joins",
+                     "Correction: Taicang, Augsburg's partner, signed with Foshan.\nFoshan hosted.\n",
+                     "HTTPS://Example.org/news/alliance#update")
+    assert doc_id(old) == doc_id(new)
+    load(old)
+    nodes_before = graph_counts()[0]
+    assert set(mentioned(doc_id(old))) == {"city-foshan", "city-hanover"}
+
+    pipeline.load(document.reader([new]), dry_run=True, show_progress=False)
+    assert set(mentioned(doc_id(old))) == {"city-foshan", "city-hanover"}     # a dry run changes nothing
+
+    load(new)
+    rows = mentioned(doc_id(new))
+    assert set(rows) == {"city-foshan", "city-taicang", "city-augsburg"}, rows   # Hanover's stale mention is gone
+    assert rows["city-foshan"]["count"] == 2, rows
+    offsets_point_into(new)
+    found = documents()[doc_id(new)]
+    assert (found["name"], found["text_sha256"]) == ("Taicang joins", document.read_article(new).text_sha256)
+    assert graph_counts()[0] == nodes_before
+
+    load(new)                       # the same version again: nothing changes
+    assert mentioned(doc_id(new)) == rows
+
+
+def test_two_versions_of_an_article_in_one_load_are_refused(seeded_db, tmp_path):
+    url = "https://example.org/news/alliance"
+    old = article_at(tmp_path / "v1", "alliance.md", "Hanover joins", "Foshan and Hanover signed.\n", url)
+    new = article_at(tmp_path / "v2", "alliance.md", "Taicang joins", "Foshan and Taicang signed.\n", url)
+    before = graph_counts()
+    result = CliRunner().invoke(main, ["load", "document", str(old), str(new)])
+    assert result.exit_code == 1, result.output
+    assert f"{new} front matter, field 'url': {url} is also the url of {old}, whose text differs" in result.output, \
+        result.output
+    assert graph_counts() == before
