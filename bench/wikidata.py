@@ -79,6 +79,7 @@ def child(mode: str, path: str, result: str) -> None:
         import importlib.util
         spec = importlib.util.spec_from_file_location("old_wikidata", os.environ["KB_BENCH_OLD_READER"])
         module = importlib.util.module_from_spec(spec)
+        sys.modules["old_wikidata"] = module        # its dataclasses look themselves up there
         spec.loader.exec_module(module)
         reader = module.reader
     else:
