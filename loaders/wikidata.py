@@ -7,6 +7,10 @@ qualifiers, cut to the precision Wikidata states). An item becomes an entity wit
 id `wd-<Q-number>` and its `wikidata_id`; reconciliation (loaders/reconcile.py) decides whether
 that is a stored entity. Each results file is one Source (the query's name and text, and when
 the results were retrieved).
+
+A results file is read a chunk at a time (loaders/jsonstream.py), once for its items and once for
+its ties, so memory grows with the distinct items, not with the bindings. `fetch` sends a query to
+the Wikidata Query Service and saves the answer with what a later load needs beside it.
 """
 from __future__ import annotations
 
