@@ -151,6 +151,7 @@ def _details(path: Path, digest: str) -> dict:
 
 
 def sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), read in chunks."""
     try:
         with path.open("rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -373,6 +374,7 @@ def fetch(name: str, out: Path | None = None, echo=lambda message: None) -> Fetc
     query, endpoint = known[name], config.setting("wikidata_endpoint")
     now = dt.datetime.now(dt.timezone.utc)
     out = Path(out or f"{name}-{now.date().isoformat()}.json")
+    new_folder = not out.parent.exists()
     out.parent.mkdir(parents=True, exist_ok=True)
     part, details_part = out.with_name(f".{out.name}.part"), out.with_name(f".{out.name}.details.part")
     try:
@@ -386,6 +388,8 @@ def fetch(name: str, out: Path | None = None, echo=lambda message: None) -> Fetc
     finally:
         part.unlink(missing_ok=True)
         details_part.unlink(missing_ok=True)
+        if new_folder and not out.exists():
+            out.parent.rmdir()          # nothing saved: not even the folder made for it
     return Fetched(out, name, details["retrieved"], bindings, size)
 
 

@@ -176,7 +176,7 @@ def test_a_failed_fetch_says_why_in_one_line_and_writes_nothing(endpoint, curate
         monkeypatch.setenv(name, value)
     endpoint.answer(*answers)
     before = graph_counts()
-    result = fetch(tmp_path / "out.json", "--load")
+    result = fetch(tmp_path / "new folder" / "out.json", "--load")
     assert result.exit_code == 1, result.output
     lines = result.stderr.splitlines()
     assert lines[-1].startswith(f"Error: {endpoint.url}") and message in lines[-1], result.stderr
