@@ -1,11 +1,14 @@
 """Requests to public services, made politely: a User-Agent that names the project and how to reach
 whoever runs it, a time limit, one request at a time (each call waits for its answer), and retries
 with growing waits when the service says it is busy (429) or failing (5xx), as long as it asks
-(Retry-After) when it does, within a bounded number of attempts. Standard library only."""
+(Retry-After) when it does, within a bounded number of attempts. One at a time holds across
+processes too: a lock file in KB_HOME lets one `kb fetch` ask while another waits. Standard library only."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
+import fcntl
 import http.client
 import socket
 import sys
@@ -58,10 +61,17 @@ def post_form(url: str, form: dict, out: Path, accept: str, echo=lambda message:
 
     FetchError, in one line, when the service refuses, fails beyond the attempts, or takes longer than
     KB_FETCH_TIMEOUT seconds from sending to the last byte; out may then hold a part (the caller's to drop)."""
-    attempts, timeout = config.setting("fetch_attempts"), config.setting("fetch_timeout")
     request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode("utf-8"), method="POST",
                                      headers={"User-Agent": user_agent(), "Accept": accept,
                                               "Content-Type": "application/x-www-form-urlencoded"})
+    # The lock is held through the waits too: the service's "wait" holds for every process here.
+    with _one_at_a_time():
+        return _attempts(request, url, out, echo)
+
+
+def _attempts(request: urllib.request.Request, url: str, out: Path, echo) -> int:
+    """The request sent until it is answered, refused, or KB_FETCH_ATTEMPTS are spent."""
+    attempts, timeout = config.setting("fetch_attempts"), config.setting("fetch_timeout")
     for attempt in range(1, attempts + 1):
         try:
             return _save(request, out, timeout)
@@ -86,6 +96,19 @@ def post_form(url: str, form: dict, out: Path, accept: str, echo=lambda message:
         except (http.client.HTTPException, ConnectionError) as error:
             raise FetchError(f"{url}: the connection broke off: {error or type(error).__name__}") from None
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _one_at_a_time():
+    """Hold the machine's request lock (KB_HOME/fetch.lock), waiting for it if need be."""
+    path = config.home() / "fetch.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _save(request: urllib.request.Request, out: Path, timeout: float) -> int:

@@ -40,6 +40,7 @@ class Endpoint:
     def __init__(self):
         self.answers: list[Answer] = [Answer()]
         self.requests: list[tuple[dict, dict]] = []
+        self.times: list[tuple[float, float]] = []     # when each request came, when its answer was sent
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,8 +48,10 @@ class Endpoint:
                 length = int(self.headers.get("Content-Length", 0))
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"))
                 endpoint.requests.append((dict(self.headers), form))
+                came = time.monotonic()
                 answer = endpoint.answers.pop(0) if len(endpoint.answers) > 1 else endpoint.answers[0]
                 time.sleep(answer.delay)
+                endpoint.times.append((came, time.monotonic()))
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/sparql-results+json")
                 self.send_header("Content-Length", str(len(answer.body)))
@@ -152,6 +155,19 @@ def test_a_failing_service_is_asked_again_after_growing_waits(endpoint, tmp_path
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started >= remote.FIRST_WAIT
     assert len(endpoint.requests) == 2
+
+
+def test_two_fetches_at_once_ask_one_after_the_other(endpoint, tmp_path):
+    endpoint.answer(Answer(delay=1.0))
+    fetches = [threading.Thread(target=wikidata.fetch, args=("sister-cities", tmp_path / f"out-{n}.json"))
+               for n in range(2)]
+    for thread in fetches:
+        thread.start()
+    for thread in fetches:
+        thread.join()
+    (first_came, first_answered), (second_came, _) = sorted(endpoint.times)
+    assert second_came >= first_answered, endpoint.times
+    assert (tmp_path / "out-0.json").read_bytes() == (tmp_path / "out-1.json").read_bytes() == RECORDED
 
 
 def nothing_saved(tmp_path: Path) -> bool:
