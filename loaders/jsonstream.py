@@ -10,6 +10,7 @@ from typing import Iterator, TextIO
 CHUNK = 1 << 20                 # characters read at a time
 MAX_VALUE = 64 << 20            # a single value longer than this is refused rather than buffered
 _SPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER_GOES_ON = re.compile(r"[0-9+\-.eE]*")     # what may follow a number cut short by a chunk's end
 _DECODER = json.JSONDecoder()
 
 
@@ -20,8 +21,8 @@ class Malformed(ValueError):
 class Reader:
     """A cursor over JSON text from a file; positions in messages are the file's lines and columns."""
 
-    def __init__(self, handle: TextIO):
-        self.handle = handle
+    def __init__(self, handle: TextIO, chunk: int = CHUNK):
+        self.handle, self.chunk = handle, chunk
         self.buf, self.pos = "", 0
         self.eof = False
         self._lines = 0          # newlines in the text already dropped from the buffer
@@ -31,7 +32,7 @@ class Reader:
         """Read another chunk (at least as long as what is pending, so a long value costs few retries)."""
         if self.eof:
             return False
-        chunk = self.handle.read(max(CHUNK, len(self.buf) - self.pos))
+        chunk = self.handle.read(max(self.chunk, len(self.buf) - self.pos))
         if not chunk:
             self.eof = True
             return False
@@ -76,8 +77,9 @@ class Reader:
                 if len(self.buf) - self.pos < MAX_VALUE and self._more():
                     continue
                 raise self.fail(error.msg, error.pos) from None
-            if end == len(self.buf) and self._more():
-                continue                # a number cut by the chunk's end would decode short
+            if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and _NUMBER_GOES_ON.fullmatch(self.buf, end) and self._more()):
+                continue                # "-4.5" of "-4.5e10" cut after its "e" decodes short
             self.pos = end
             return value
 

@@ -254,3 +254,48 @@ def test_options_of_named_sources_are_refused_for_seed_files(args, message):
     from kb.config import PROJECT_ROOT
     result = CliRunner().invoke(main, [str(PROJECT_ROOT / a) if a.startswith("seeds/") else a for a in args])
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def walk(reader):
+    """A whole JSON document rebuilt through the streaming reader's objects, arrays and values."""
+    following = reader.peek()
+    if following == "{":
+        reader.pos += 1
+        return {key: walk(reader) for key in reader.members()}
+    if following == "[":
+        reader.pos += 1
+        return [walk(reader) for _ in reader.elements()]
+    return reader.value()
+
+
+STREAMED = [RESULTS.read_text(encoding="utf-8"), '{"a": [1, 22, 333, -4.5e10, true, null, "x\\"y"], "b": {}}',
+            '[ {"汉诺威": "佛山"} , [] ,\n 12345678901234567890 ]', "  7  "]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64, 1 << 20])
+@pytest.mark.parametrize("text", STREAMED, ids=["results", "values", "unicode", "number"])
+def test_the_streaming_reader_gives_what_json_loads_gives_whatever_the_chunks(text, chunk):
+    import io
+    from loaders import jsonstream
+    reader = jsonstream.Reader(io.StringIO(text), chunk=chunk)
+    assert walk(reader) == json.loads(text)
+    reader.end()
+
+
+BROKEN = ['{"head": {"vars": [', '{"a": 1,\n "b": tru}', '{"a": 1\n\n  "b": 2}', '[1, 2,, 3]', '{"a": "x}\n',
+          '{"a": 1} {"b": 2}']
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 1 << 20])
+@pytest.mark.parametrize("text", BROKEN)
+def test_the_streaming_reader_says_where_the_json_breaks(text, chunk):
+    import io
+    from loaders import jsonstream
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(jsonstream.Malformed) as found:
+        reader = jsonstream.Reader(io.StringIO(text), chunk=chunk)
+        walk(reader)
+        reader.end()
+    assert str(found.value).startswith(f"line {expected.value.lineno} column {expected.value.colno}:"), \
+        (str(found.value), str(expected.value))
