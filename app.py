@@ -21,6 +21,7 @@ page = st.navigation([
     st.Page("app_pages/cypher.py", title="Cypher"),
     st.Page("app_pages/overview.py", title="Overview"),
     st.Page("app_pages/analysis.py", title="Analysis"),
+    st.Page("app_pages/map.py", title="Map", url_path="map"),
     st.Page("app_pages/story.py", title="Story"),
     st.Page("app_pages/review.py", title="Review"),
 ], position="hidden" if playing_story else "top" if presentation else "sidebar")

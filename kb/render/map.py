@@ -1,0 +1,219 @@
+"""The map: Germany and China side by side, each from the outlines shipped in kb/render/outlines/
+(Natural Earth, public domain), places as dots sized by their ties, ties as arcs coloured by relation
+type. One self-contained HTML page holding an SVG: no tile server, no script or font from elsewhere."""
+from __future__ import annotations
+
+import functools
+import html
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.geo import MapData, Place
+
+OUTLINES = Path(__file__).with_name("outlines") / "countries.geojson"
+WIDTH, HEIGHT = 1400, 700
+LEGEND_HEIGHT = 40
+# Places named on the map (the others by their tooltip): the most tied first.
+LABELLED = 30
+MAX_TIES_IN_TOOLTIP = 12
+# Colours of the relation types most maps show; any other type takes the next of OTHER_COLOURS.
+COLOURS = {
+    "SISTER_CITY_OF": "#d62728", "REGION_PARTNER_OF": "#9467bd", "DISTRICT_PARTNER_OF": "#e377c2",
+    "PRODUCTION_BASE_IN": "#1f77b4", "SITE_IN": "#17becf", "ACQUIRED": "#ff7f0e", "PARENT_OF": "#2ca02c",
+    "OWNS": "#8c564b", "COOPERATES_WITH": "#bcbd22", "MEMBER_OF": "#7f7f7f",
+}
+OTHER_COLOURS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354")
+COUNTRY_FILL = {"DE": "#f1efe8", "CN": "#f6f1e4"}
+PLACE_FILL = {"DE": "#222222", "CN": "#c79a00"}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One country's frame on the map: the part of the globe shown and the box it is drawn into."""
+    country: str
+    title: str
+    west: float
+    east: float
+    south: float
+    north: float
+    box: tuple   # x, y, width, height in the SVG
+
+    @functools.cached_property
+    def _fit(self) -> tuple[float, float, float, float]:
+        """Scale and offsets of an equirectangular projection (longitudes shrunk by the cosine of the
+        middle latitude), fitted into the box and centred in it."""
+        squeeze = math.cos(math.radians((self.south + self.north) / 2))
+        x, y, width, height = self.box
+        scale = min(width / ((self.east - self.west) * squeeze), height / (self.north - self.south))
+        left = x + (width - (self.east - self.west) * squeeze * scale) / 2
+        top = y + (height - (self.north - self.south) * scale) / 2
+        return squeeze, scale, left, top
+
+    def point(self, lon: float, lat: float) -> tuple[float, float]:
+        squeeze, scale, left, top = self._fit
+        return left + (lon - self.west) * squeeze * scale, top + (self.north - lat) * scale
+
+
+PANELS = (
+    Panel("DE", "Germany", 5.6, 15.3, 47.1, 55.2, (20, 30, 440, HEIGHT - LEGEND_HEIGHT - 40)),
+    Panel("CN", "China", 73.3, 135.2, 17.9, 53.8, (500, 30, 880, HEIGHT - LEGEND_HEIGHT - 40)),
+)
+
+
+def panel_of(place: Place) -> Panel:
+    """The panel a place is drawn in: its country's, or (no country given) the nearer one by longitude."""
+    for panel in PANELS:
+        if place.country == panel.country:
+            return panel
+    return PANELS[0] if place.lon < 45 else PANELS[1]
+
+
+@functools.cache
+def outlines() -> dict:
+    """Country code -> list of rings (lists of [lon, lat]) from the shipped outlines."""
+    document = json.loads(OUTLINES.read_text(encoding="utf-8"))
+    return {feature["properties"]["country"]: [polygon[0] for polygon in feature["geometry"]["coordinates"]]
+            for feature in document["features"]}
+
+
+def bounding_box(country: str) -> tuple[float, float, float, float]:
+    """west, south, east, north of a country's shipped outline."""
+    points = [point for ring in outlines()[country] for point in ring]
+    return (min(p[0] for p in points), min(p[1] for p in points), max(p[0] for p in points), max(p[1] for p in points))
+
+
+def colour(relation_type: str, shown: list[str]) -> str:
+    if relation_type in COLOURS:
+        return COLOURS[relation_type]
+    others = [name for name in shown if name not in COLOURS]
+    return OTHER_COLOURS[others.index(relation_type) % len(OTHER_COLOURS)] if relation_type in others else "#555555"
+
+
+def relation_label(relation_type: str) -> str:
+    """How a relation type is named on the map: SISTER_CITY_OF -> sister city of."""
+    return relation_type.replace("_", " ").lower()
+
+
+def _outline_paths() -> str:
+    paths = []
+    for panel in PANELS:
+        for ring in outlines().get(panel.country, []):
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (panel.point(lon, lat) for lon, lat in ring))
+            paths.append(f'<polygon class="kb-country" data-country="{panel.country}" points="{points}" '
+                         f'fill="{COUNTRY_FILL[panel.country]}" stroke="#9a9486" stroke-width="0.8"/>')
+        x, y, width, _ = panel.box
+        paths.append(f'<text x="{x + width / 2:.0f}" y="{y - 8}" text-anchor="middle" class="kb-panel">'
+                     f'{html.escape(panel.title)}</text>')
+    return "\n".join(paths)
+
+
+def _arc_path(start: tuple, end: tuple, bend: float) -> str:
+    """A quadratic curve from start to end bowed to the left of its direction (upwards for a tie drawn
+    left to right, from Germany to China) by bend times its length."""
+    (x1, y1), (x2, y2) = start, end
+    if x2 < x1:
+        (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
+    dx, dy = x2 - x1, y2 - y1
+    cx, cy = (x1 + x2) / 2 + dy * bend, (y1 + y2) / 2 - dx * bend
+    return f"M{x1:.1f},{y1:.1f} Q{cx:.1f},{cy:.1f} {x2:.1f},{y2:.1f}"
+
+
+def svg(data: MapData) -> str:
+    """The map as one SVG element (its size set by the page around it)."""
+    shown = data.relation_types()
+    points = {place_id: panel_of(place).point(place.lon, place.lat) for place_id, place in data.places.items()}
+    ties = data.tie_counts()
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="kb-map" viewBox="0 0 {WIDTH} {HEIGHT}" '
+             'preserveAspectRatio="xMidYMin meet" role="img" aria-label="Map of the ties between places">',
+             _outline_paths()]
+    # Many arcs cross: lighter, so that the denser bundles show.
+    opacity = 0.75 if len(data.arcs) <= 60 else 0.5
+    # Several relation types between the same two places: each its own curve, bent further.
+    bends = {}
+    for arc in sorted(data.arcs, key=lambda arc: -arc.count):
+        pair = tuple(sorted((arc.start, arc.end)))
+        bend = 0.12 + 0.08 * bends.get(pair, 0)
+        bends[pair] = bends.get(pair, 0) + 1
+        start, end = data.places[arc.start], data.places[arc.end]
+        listed = arc.ties[:MAX_TIES_IN_TOOLTIP] + ([f"… and {arc.count - MAX_TIES_IN_TOOLTIP} more"]
+                                                   if arc.count > MAX_TIES_IN_TOOLTIP else [])
+        tooltip = f"{start.name} – {end.name}: {relation_label(arc.type)} ({arc.count})\n" + "\n".join(listed)
+        parts.append(f'<path class="kb-arc" data-type="{arc.type}" d="{_arc_path(points[arc.start], points[arc.end], bend)}" '
+                     f'fill="none" stroke="{colour(arc.type, shown)}" stroke-width="{1.2 + math.log2(arc.count) * 0.9:.1f}" '
+                     f'stroke-opacity="{opacity}"><title>{html.escape(tooltip)}</title></path>')
+    ranked = sorted(data.places, key=lambda place_id: (-ties[place_id], data.places[place_id].name))
+    labelled = {place_id for place_id in ranked[:LABELLED] if ties[place_id]}
+    # The most tied drawn last, on top.
+    for place_id in reversed(ranked):
+        place, (x, y) = data.places[place_id], points[place_id]
+        count = ties[place_id]
+        radius = 2.5 + 1.5 * math.sqrt(count)
+        fill = PLACE_FILL.get(place.country, "#666666") if count else "#b5b0a4"
+        shape = (f'<rect x="{x - radius:.1f}" y="{y - radius:.1f}" width="{2 * radius:.1f}" height="{2 * radius:.1f}" '
+                 f'fill="none" stroke="{fill}" stroke-width="1.5"/>' if place.type == "Region" else
+                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{fill}" stroke="#ffffff" stroke-width="0.8"/>')
+        label = (f'<text x="{x + radius + 2:.1f}" y="{y + 4:.1f}" class="kb-label">{html.escape(place.name)}</text>'
+                 if place_id in labelled else "")
+        tooltip = f"{place.name} ({place.type}, {count} tie(s) drawn): click to explore"
+        parts.append(f'<g class="kb-place" data-id="{html.escape(place_id)}" data-ties="{count}">'
+                     f'<title>{html.escape(tooltip)}</title>{shape}{label}</g>')
+    parts.append(_legend(data, shown))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _legend(data: MapData, shown: list[str]) -> str:
+    counts = {name: sum(arc.count for arc in data.arcs if arc.type == name) for name in shown}
+    x, y = 20, HEIGHT - LEGEND_HEIGHT / 2
+    items = []
+    for name in shown:
+        text = f"{relation_label(name)} ({counts[name]})"
+        items.append(f'<g class="kb-legend-item" data-type="{name}"><line x1="{x}" y1="{y}" x2="{x + 26}" y2="{y}" '
+                     f'stroke="{colour(name, shown)}" stroke-width="3"/><text x="{x + 32}" y="{y + 4}">'
+                     f'{html.escape(text)}</text></g>')
+        x += 46 + 8.5 * len(text)
+    items.append(f'<text x="{x}" y="{y + 4}" fill="#555">● city · □ region (centre) · size = ties drawn</text>')
+    return f'<g class="kb-legend">{"".join(items)}</g>'
+
+
+# A click on a place opens link + its id in the window that embeds the map, by a link made and clicked
+# in that window's own document (Streamlit's frame sandbox refuses the frame setting the top window's
+# location: see NODE_LINK_SCRIPT in kb/render/graph.py). A page shown alone opens nothing.
+PLACE_LINK_SCRIPT = """<script type="text/javascript">
+document.querySelectorAll(".kb-place").forEach(function (place) {
+  place.addEventListener("click", function () {
+    if (window.parent === window) return;
+    var host = window.parent.document, link = host.createElement("a");
+    link.href = __LINK__ + encodeURIComponent(place.getAttribute("data-id"));
+    host.body.appendChild(link);
+    link.click();
+  });
+});
+</script>"""
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
+<style>
+html, body { margin: 0; height: 100%; background: #ffffff; font-family: sans-serif; }
+#kb-map { display: block; width: 100%; height: __HEIGHT__; }
+#kb-map text { font-size: 16px; fill: #222; }
+#kb-map .kb-panel { font-size: 22px; font-weight: bold; fill: #555; }
+#kb-map .kb-label { font-size: 15px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+#kb-map .kb-place { cursor: pointer; }
+#kb-map .kb-arc:hover { stroke-opacity: 1; stroke-width: 4; }
+</style></head>
+<body>
+__SVG__
+__SCRIPT__
+<script type="text/javascript">window.kbMapDrawn = true;</script>
+</body></html>
+"""
+
+
+def page(data: MapData, link: str | None = None, height: str = "100vh", title: str = "Map of the ties") -> str:
+    """The map as a standalone page; with link (e.g. "./?id="), a click on a place opens link + its id."""
+    script = PLACE_LINK_SCRIPT.replace("__LINK__", json.dumps(link).replace("<", "\\u003c")) if link else ""
+    return (PAGE.replace("__TITLE__", html.escape(title)).replace("__HEIGHT__", height)
+            .replace("__SCRIPT__", script).replace("__SVG__", svg(data)))

@@ -1,0 +1,123 @@
+"""The Map page: coordinates of the seeds inside their country's outline, the map's data on the seeds
+(arcs, the year and relation filters), the page through AppTest, and in Chromium: the map drawn, a
+click on a city opening Explore of it, nothing leaving loopback."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from kb import geo
+from kb.render import map as kb_map
+from tests.conftest import seed_entities
+from tests.test_app import fresh_cache, open_page  # noqa: F401 (an autouse fixture)
+from tests.test_browser import SCREENSHOTS, app_url, browser_page  # noqa: F401
+
+# Run in the app's page: the map frame once its SVG is in and drawn, with its places and arcs; else null.
+DRAWN_MAP = """() => {
+  for (const frame of document.querySelectorAll('iframe')) {
+    const win = frame.contentWindow;
+    if (!win || win.kbMapDrawn !== true || frame.offsetParent === null) continue;
+    const svg = win.document.getElementById('kb-map');
+    const box = svg.getBoundingClientRect();
+    if (box.width === 0) continue;
+    return {places: win.document.querySelectorAll('.kb-place').length,
+            arcs: win.document.querySelectorAll('.kb-arc').length,
+            countries: win.document.querySelectorAll('.kb-country').length,
+            legend: win.document.querySelectorAll('.kb-legend-item').length, width: box.width, height: box.height};
+  }
+  return null;
+}"""
+
+
+def placed_seeds() -> list[dict]:
+    return [entity for entity in seed_entities() if entity["type"] in geo.PLACE_TYPES]
+
+
+def test_every_seed_place_with_coordinates_lies_inside_its_countrys_outline_box():
+    places = placed_seeds()
+    with_coordinates = [place for place in places if "lat" in place]
+    outside = []
+    for place in with_coordinates:
+        west, south, east, north = kb_map.bounding_box(place["country"])
+        if not (west <= place["lon"] <= east and south <= place["lat"] <= north):
+            outside.append((place["id"], place["country"], place["lat"], place["lon"]))
+    cities = [place for place in places if place["type"] == "City"]
+    print(f"coordinates: {sum('lat' in city for city in cities)} of {len(cities)} cities, "
+          f"{len(with_coordinates) - sum('lat' in city for city in cities)} of {len(places) - len(cities)} regions")
+    assert not outside, outside
+    assert all(("lat" in place) == ("lon" in place) for place in places), "lat and lon come together"
+    assert all("src-geonames-cities" in place["sources"] for place in with_coordinates), \
+        "a place's coordinates cite where they come from"
+
+
+def test_the_outlines_are_china_and_germany():
+    assert set(kb_map.outlines()) == {"CN", "DE"}
+    west, south, east, north = kb_map.bounding_box("DE")
+    assert 5 < west < 6.5 and 14.5 < east < 15.5 and 47 < south < 48 and 54.5 < north < 55.5
+    west, south, east, north = kb_map.bounding_box("CN")
+    assert 73 < west < 74 and 134 < east < 135.5 and 18 < south < 19 and 53 < north < 54
+
+
+def arc(data: geo.MapData, start: str, end: str, relation_type: str):
+    return next((a for a in data.arcs if {a.start, a.end} == {start, end} and a.type == relation_type), None)
+
+
+def test_map_data_on_the_seeds(seeded_readonly):
+    data = geo.map_data()
+    assert set(data.places) == {place["id"] for place in placed_seeds() if "lat" in place}
+    sisters = arc(data, "city-duisburg", "city-wuhan", "SISTER_CITY_OF")
+    assert sisters and sisters.count == 1 and "1982" in sisters.ties[0], sisters
+    # A firm stands at its head office: Midea's takeover of Kuka is drawn from Foshan to Augsburg, Schaeffler's
+    # sites in Shanghai from Herzogenaurach.
+    assert arc(data, "city-foshan", "city-augsburg", "ACQUIRED"), [a for a in data.arcs if a.type == "ACQUIRED"][:5]
+    assert arc(data, "city-herzogenaurach", "city-shanghai", "SITE_IN")
+    assert not any(a.type in geo.NOT_DRAWN for a in data.arcs)
+    assert all(a.start != a.end for a in data.arcs)
+
+    only_sisters = geo.map_data(["SISTER_CITY_OF"])
+    assert only_sisters.relation_types() == ["SISTER_CITY_OF"]
+    assert arc(only_sisters, "city-duisburg", "city-wuhan", "SISTER_CITY_OF")
+    assert arc(geo.map_data(["SISTER_CITY_OF"], year=1982), "city-duisburg", "city-wuhan", "SISTER_CITY_OF")
+    before = geo.map_data(["SISTER_CITY_OF"], year=1981)
+    assert not arc(before, "city-duisburg", "city-wuhan", "SISTER_CITY_OF")
+    assert sum(a.count for a in before.arcs) < sum(a.count for a in only_sisters.arcs)
+
+
+def test_the_map_page_draws_the_seeds(seeded_readonly):
+    started = time.perf_counter()
+    at = open_page("map")
+    elapsed = time.perf_counter() - started
+    frames = at.get("iframe")
+    assert len(frames) == 1, "one map expected"
+    drawn = frames[0].proto.srcdoc
+    assert 'id="kb-map"' in drawn and 'data-id="city-wuhan"' in drawn and 'class="kb-arc"' in drawn
+    assert "window.parent.document" in drawn, "a click on a place opens Explore"
+    rows = at.dataframe[0].value
+    assert len(rows) == len(geo.map_data().arcs)
+    print(f"Map page on the seeds (AppTest, cold cache): {elapsed:.2f} s, {len(rows)} arcs")
+
+    at = open_page("map", relations=["SISTER_CITY_OF"], year="1982")
+    drawn = at.get("iframe")[0].proto.srcdoc
+    assert set(re.findall(r'class="kb-arc" data-type="(\w+)"', drawn)) == {"SISTER_CITY_OF"}
+    assert at.multiselect(key="map-relations").value == ["SISTER_CITY_OF"]
+    assert any("ties in force in 1982" in caption.value for caption in at.caption)
+
+
+def test_the_map_draws_and_a_click_on_a_city_opens_explore(seeded_db, app_url, browser_page):
+    page, blocked = browser_page
+    started = time.monotonic()
+    page.goto(f"{app_url}/map")
+    drawn = page.wait_for_function(DRAWN_MAP, polling=100).json_value()
+    elapsed = time.monotonic() - started
+    print(f"Map page in Chromium on the seeds: drawn {elapsed:.2f} s after going there: {drawn}")
+    assert drawn["places"] >= 150 and drawn["arcs"] > 50 and drawn["countries"] >= 2 and drawn["legend"] >= 3, drawn
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "map-seeds.png"), full_page=True)
+
+    frame = next(f for f in page.frames if f.evaluate("() => window.kbMapDrawn === true"))
+    frame.locator('.kb-place[data-id="city-duisburg"] circle').click()
+    page.wait_for_url(re.compile(r"[?&]id=city-duisburg(&|$)"))
+    page.get_by_role("heading", name=re.compile(r"^Duisburg · \d+ entities")).wait_for()
+    assert blocked == [], f"requests left loopback: {blocked}"
