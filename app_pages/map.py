@@ -5,7 +5,7 @@ import streamlit as st
 
 from kb import geo
 from kb.render import map as kb_map
-from app_pages import cached, widgets, years
+from app_pages import add_to_story, cached, widgets, years
 
 MAP_HEIGHT = 720
 
@@ -42,3 +42,5 @@ st.iframe(kb_map.page(data, link=widgets.explore_link(on_explore=False), height=
 st.dataframe([{"from": data.places[arc.start].name, "relation": kb_map.relation_label(arc.type),
                "to": data.places[arc.end].name, "ties": arc.count, "which": "; ".join(arc.ties)}
               for arc in data.arcs], hide_index=True)
+add_to_story.offer({"kind": "map", "relation_types": tuple(relation_types), "year": as_of.year,
+                    "undated": as_of.undated})

@@ -36,6 +36,8 @@ def checked_story(name: str, modified: float) -> stories.Story:
 def shown(step: stories.Step) -> tuple[str | None, stories.StepView]:
     """The step's view, and its graph as a page when it has one."""
     view = stories.view(step)
+    if view.page is not None:  # a map
+        return view.page, view
     return (stories.graph_page(view.graph, widgets.VIS_LIBRARY_URL) if view.graph is not None else None), view
 
 

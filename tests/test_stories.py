@@ -30,7 +30,7 @@ DRAWN_STEP = """() => {
   for (const frame of document.querySelectorAll('iframe')) {
     const win = frame.contentWindow;
     if (!win || !win.network || win.kbGraphSettled !== true || frame.offsetParent === null) continue;
-    const canvas = win.document.querySelector('#mynetwork canvas');
+    const canvas = win.document.querySelector('#kb-graph canvas');
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
     for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) painted++; }
@@ -71,7 +71,8 @@ def test_a_story_ships_and_every_id_it_names_exists_after_loading_the_seeds(seed
         stories.check_ids(story)
         for number, step in enumerate(story.steps, start=1):
             shown = stories.view(step)
-            assert shown.rows or (shown.graph and len(shown.graph.nodes) > 1), (name, number, step)
+            assert shown.rows or (shown.graph and len(shown.graph.nodes) > 1) or (
+                shown.page and 'class="kb-arc"' in shown.page), (name, number, step)
 
 
 def test_the_shipped_story_only_names_entities_the_seed_files_hold():
@@ -83,7 +84,9 @@ def test_the_shipped_story_only_names_entities_the_seed_files_hold():
 
 
 @pytest.mark.parametrize("step, number, field_name", [
-    ({**GOOD_STEP, "kind": "map"}, 2, "kind"),
+    ({**GOOD_STEP, "kind": "movie"}, 2, "kind"),
+    ({"title": "Map", "kind": "map", "relation_types": ["LOCATED_IN"]}, 2, "relation_types"),
+    ({"title": "Map", "kind": "map", "id": "city-foshan"}, 2, "id"),
     ({"title": "No id", "kind": "explore"}, 2, "id"),
     ({**GOOD_STEP, "depth": 5}, 2, "depth"),
     ({**GOOD_STEP, "relation_types": ["LIKES"]}, 2, "relation_types"),
@@ -268,3 +271,66 @@ def test_add_this_view_writes_a_step_that_then_plays(seeded_db, story_folder):
     assert "Jiangsu" in "\n".join(m.value for m in second.markdown)
     rows = stories.view(written.steps[1]).rows
     assert rows and len(second.dataframe[0].value) == len(rows)
+
+
+# Run in a page with what the step should show ({kind, nodes} of a graph, {kind, arcs} of a map, {kind} of a
+# table): that view once it is drawn, else null (the previous step's view may still be on the page).
+DRAWN_THIS_STEP = f"""(wanted) => {{
+  if (wanted.kind === "graph") {{
+    let graph = null;
+    try {{ graph = ({DRAWN_STEP})(); }} catch (error) {{ return null; }}  // a frame being replaced
+    return graph && graph.nodes.length === wanted.nodes.length && wanted.nodes.every(id => graph.nodes.includes(id))
+      ? {{kind: "graph", nodes: graph.nodes.length}} : null;
+  }}
+  const frames = Array.from(document.querySelectorAll('iframe')).filter(frame => frame.offsetParent !== null);
+  if (wanted.kind === "map") {{
+    for (const frame of frames) {{
+      const win = frame.contentWindow;
+      if (!win || win.kbMapDrawn !== true) continue;
+      const arcs = win.document.querySelectorAll('.kb-arc').length;
+      if (arcs === wanted.arcs) return {{kind: "map", arcs: arcs, places: win.document.querySelectorAll('.kb-place').length,
+                                         legend: win.document.querySelectorAll('.kb-legend-item').length,
+                                         height: frame.getBoundingClientRect().height}};
+    }}
+    return null;
+  }}
+  const table = document.querySelector("[data-testid='stDataFrame']");
+  return table && table.offsetParent !== null && frames.length === 0 ? {{kind: "table"}} : null;
+}}"""
+
+
+def wanted_view(step: stories.Step) -> dict:
+    """What the step shows on the seeds, as DRAWN_THIS_STEP takes it."""
+    shown = stories.view(step)
+    if shown.page is not None:
+        return {"kind": "map", "arcs": shown.page.count('class="kb-arc"')}
+    if shown.graph is not None:
+        return {"kind": "graph", "nodes": list(shown.graph.nodes)}
+    return {"kind": "table"}
+
+
+@pytest.mark.parametrize("name", shipped_names())
+def test_every_step_of_a_shipped_story_plays_in_the_app(seeded_db, app_url, browser_page, name):
+    """Each step drawn (graph, map or table) with no error on the page, one screenshot per step."""
+    page, blocked = browser_page
+    page.set_viewport_size(WINDOW)
+    story = stories.load(name)
+    page.goto(f"{app_url}/story?story={name}&step=1")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for number, step in enumerate(story.steps, start=1):
+        wanted = wanted_view(step)
+        assert wanted["kind"] == {"explore": "graph", "paths": "graph", "map": "map"}.get(step.kind, wanted["kind"])
+        if number > 1:
+            page.keyboard.press("ArrowRight")
+        page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("step") == [str(number)])
+        page.get_by_text(step.title).first.wait_for()
+        drawn = page.wait_for_function(DRAWN_THIS_STEP, arg=wanted, polling=100).json_value()
+        if step.kind == "map":
+            assert drawn["arcs"] > 0 and drawn["legend"] > 0 and drawn["height"] > 800, (name, number, drawn)
+        errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError'], "
+                              "[data-testid='stAlertContentWarning']")
+        assert errors.count() == 0, (name, number, errors.all_inner_texts())
+        path = SCREENSHOTS / f"story-{name}-step-{number}.png"
+        page.screenshot(path=str(path))
+        print(f"{name} step {number} ({step.kind}): {drawn}; {path.relative_to(SCREENSHOTS.parent)}")
+    assert blocked == [], f"requests left loopback: {blocked}"

@@ -212,8 +212,11 @@ __SCRIPT__
 """
 
 
-def page(data: MapData, link: str | None = None, height: str = "100vh", title: str = "Map of the ties") -> str:
-    """The map as a standalone page; with link (e.g. "./?id="), a click on a place opens link + its id."""
+def page(data: MapData, link: str | None = None, height: str = "100vh", title: str = "Map of the ties",
+         extras: tuple = ()) -> str:
+    """The map as a standalone page; with link (e.g. "./?id="), a click on a place opens link + its id;
+    extras are put in after the map (scripts)."""
     script = PLACE_LINK_SCRIPT.replace("__LINK__", json.dumps(link).replace("<", "\\u003c")) if link else ""
+    script += "".join(extras)
     return (PAGE.replace("__TITLE__", html.escape(title)).replace("__HEIGHT__", height)
             .replace("__SCRIPT__", script).replace("__SVG__", svg(data)))

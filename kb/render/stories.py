@@ -18,32 +18,33 @@ from kb.saved_queries import SAVED_QUERIES, saved_query
 from kb.schema import ENTITY_LABEL, schema
 from kb.subgraph import Subgraph
 
-KINDS = ("explore", "paths", "query")
+KINDS = ("explore", "paths", "query", "map")
 # A story's name is its file name: plain, so it is safe in a path and in a URL.
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 DEPTHS = (1, 2, 3)
 # Which fields each kind of step takes besides title and note; the first ones listed are required.
-REQUIRED = {"explore": ("id",), "paths": ("from", "to"), "query": ("query",)}
+REQUIRED = {"explore": ("id",), "paths": ("from", "to"), "query": ("query",), "map": ()}
 OPTIONAL = {"explore": ("depth", "entity_types", "relation_types", "year", "undated"), "paths": ("year", "undated"),
-            "query": ("params",)}
+            "query": ("params",), "map": ("relation_types", "year", "undated")}
 
 # Put into each step's graph page. The drawing is fitted to the frame once the layout has settled (the
 # fit during stabilisation is made on half-settled positions and leaves it off centre) and again when the
 # frame changes size; a small graph may be drawn larger than life, for the back of the room. And a key
 # pressed while the graph has the focus reaches the page that plays the story (the app's buttons or the
-# exported player) as if pressed there.
+# exported player) as if pressed there; that part alone (PASS_KEYS_SCRIPT) goes into a map step's page.
 STEP_SCRIPT = """<style>html, body { overflow: hidden; } #mynetwork { border: none; }</style>
 <script type="text/javascript">
 function kbFit() { network.fit({maxZoomLevel: 1.6}); }
 (function fitWhenSettled() { if (window.kbGraphSettled) { kbFit(); } else { setTimeout(fitWhenSettled, 50); } })();
 window.addEventListener("resize", kbFit);
+</script>""" + (PASS_KEYS_SCRIPT := """<script type="text/javascript">
 document.addEventListener("keydown", function (event) {
   if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && window.parent !== window) {
     window.parent.document.dispatchEvent(new KeyboardEvent("keydown",
       {key: event.key, code: event.code, keyCode: event.keyCode, bubbles: true}));
   }
 });
-</script>"""
+</script>""")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class Step:
                            (("entity_types", self.entity_types), ("relation_types", self.relation_types)) if value})
         elif self.kind == "paths":
             record.update({"from": self.start, "to": self.end})
+        elif self.kind == "map":
+            if self.relation_types:
+                record["relation_types"] = list(self.relation_types)
         else:
             record["query"] = self.query
             if self.params:
@@ -91,6 +95,8 @@ class Step:
                       (("types", self.entity_types), ("relations", self.relation_types)) if chosen]
         elif self.kind == "paths":
             parts = [f"paths from {self.start} to {self.end}"]
+        elif self.kind == "map":
+            parts = ["map"] + ([f"relations {', '.join(self.relation_types)}"] if self.relation_types else [])
         else:
             parts = [f"query {self.query}"] + [f"{name}={value}" for name, value in self.params]
         if self.year is not None:
@@ -103,6 +109,8 @@ class Step:
             return [self.id]
         if self.kind == "paths":
             return [self.start, self.end]
+        if self.kind == "map":
+            return []
         defaults = saved_query(self.query).params
         # A saved query's text parameters are entity ids (its defaults show which ones).
         return [value for name, value in self.params if isinstance(defaults.get(name), str)]
@@ -201,6 +209,12 @@ def _step(path: Path, number: int, record) -> Step:
             fields[name] = tuple(chosen)
     elif kind == "paths":
         fields["start"], fields["end"] = record["from"], record["to"]
+    elif kind == "map":
+        from kb import geo
+        chosen, drawable = record.get("relation_types") or [], geo.drawable_relations()
+        if not isinstance(chosen, list) or any(value not in drawable for value in chosen):
+            raise fail("relation_types", f"{chosen!r}: a list of the relation types a map draws ({', '.join(drawable)})")
+        fields["relation_types"] = tuple(chosen)
     else:
         try:
             saved = saved_query(record["query"])
@@ -268,9 +282,13 @@ class StepView:
     graph: Subgraph | None
     columns: list = field(default_factory=list)
     rows: list = field(default_factory=list)
+    page: str | None = None      # a map step: its drawn page
+    size_note: str = ""
 
     @property
     def size(self) -> str:
+        if self.size_note:
+            return self.size_note
         if self.graph is not None:
             return f"{len(self.graph.nodes)} entities, {len(self.graph.edges)} facts"
         return f"{len(self.rows)} row(s)"
@@ -284,6 +302,8 @@ def view(step: Step) -> StepView:
         return StepView(queries.neighbourhood(step.id, step.depth, list(step.entity_types),
                                               list(step.relation_types), year=step.year,
                                               undated=step.undated))
+    if step.kind == "map":
+        return map_view(step)
     if step.kind == "paths":
         return StepView(queries.paths_subgraph(queries.shortest_paths(step.start, step.end, year=step.year,
                                                                                 undated=step.undated)))
@@ -292,6 +312,17 @@ def view(step: Step) -> StepView:
     if result.graph.nodes:
         return StepView(result.graph)
     return StepView(None, list(result.columns), [[_cell(value) for value in row] for row in result.rows])
+
+
+def map_view(step: Step) -> StepView:
+    """A map step: the Map page's drawing of the places and ties it asks for, filling the player's frame."""
+    from kb import geo
+    from kb.render import map as kb_map
+
+    data = geo.map_data(list(step.relation_types), step.year, step.undated)
+    ties = sum(arc.count for arc in data.arcs)
+    return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title),
+                    size_note=f"{ties} ties between {sum(1 for n in data.tie_counts().values() if n)} places")
 
 
 def _cell(value) -> str:
@@ -324,8 +355,8 @@ def export(story: Story) -> str:
     for step in story.steps:
         shown = view(step)
         steps.append({"title": step.title, "note": step.note, "size": shown.size,
-                      "graph": graph_page(shown.graph) if shown.graph is not None else None,
-                      "table": None if shown.graph is not None else table_html(shown.columns, shown.rows),
+                      "graph": shown.page or (graph_page(shown.graph) if shown.graph is not None else None),
+                      "table": None if shown.graph is not None or shown.page else table_html(shown.columns, shown.rows),
                       "nodes": len(shown.graph.nodes) if shown.graph is not None else None})
     # `</` inside a script would end it early.
     data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/")
