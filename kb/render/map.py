@@ -14,9 +14,12 @@ from kb.geo import MapData, Place
 
 OUTLINES = Path(__file__).with_name("outlines") / "countries.geojson"
 WIDTH, HEIGHT = 1400, 700
-LEGEND_HEIGHT = 40
-# Places named on the map (the others by their tooltip): the most tied first.
+LEGEND_HEIGHT = 64   # room for two rows
+# Places named on the map (the others by their tooltip): the most tied first, at most LABELLED, and none
+# whose name would overlap a name already placed or another place's dot.
 LABELLED = 30
+LABEL_FONT = 15          # px in the SVG's units (kb-label in PAGE)
+LABEL_WIDTH = 0.58       # of the font size, an average letter's width
 MAX_TIES_IN_TOOLTIP = 12
 # Colours of the relation types most maps show; any other type takes the next of OTHER_COLOURS.
 COLOURS = {
@@ -120,13 +123,14 @@ def _arc_path(start: tuple, end: tuple, bend: float) -> str:
     return f"M{x1:.1f},{y1:.1f} Q{cx:.1f},{cy:.1f} {x2:.1f},{y2:.1f}"
 
 
-def svg(data: MapData) -> str:
-    """The map as one SVG element (its size set by the page around it)."""
+def svg(data: MapData, align: str = "xMidYMin") -> str:
+    """The map as one SVG element (its size set by the page around it; align: where in it, as SVG's
+    preserveAspectRatio says)."""
     shown = data.relation_types()
     points = {place_id: panel_of(place).point(place.lon, place.lat) for place_id, place in data.places.items()}
     ties = data.tie_counts()
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="kb-map" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             'preserveAspectRatio="xMidYMin meet" role="img" aria-label="Map of the ties between places">',
+             f'preserveAspectRatio="{align} meet" role="img" aria-label="Map of the ties between places">',
              _outline_paths()]
     # Many arcs cross: lighter, so that the denser bundles show.
     opacity = 0.75 if len(data.arcs) <= 60 else 0.5
@@ -144,18 +148,22 @@ def svg(data: MapData) -> str:
                      f'fill="none" stroke="{colour(arc.type, shown)}" stroke-width="{1.2 + math.log2(arc.count) * 0.9:.1f}" '
                      f'stroke-opacity="{opacity}"><title>{html.escape(tooltip)}</title></path>')
     ranked = sorted(data.places, key=lambda place_id: (-ties[place_id], data.places[place_id].name))
-    labelled = {place_id for place_id in ranked[:LABELLED] if ties[place_id]}
+    radii = {place_id: 2.5 + 1.5 * math.sqrt(ties[place_id]) for place_id in ranked}
+    labelled = _labels(data, ranked, points, radii, ties)
     # The most tied drawn last, on top.
     for place_id in reversed(ranked):
         place, (x, y) = data.places[place_id], points[place_id]
         count = ties[place_id]
-        radius = 2.5 + 1.5 * math.sqrt(count)
+        radius = radii[place_id]
         fill = PLACE_FILL.get(place.country, "#666666") if count else "#b5b0a4"
         shape = (f'<rect x="{x - radius:.1f}" y="{y - radius:.1f}" width="{2 * radius:.1f}" height="{2 * radius:.1f}" '
                  f'fill="none" stroke="{fill}" stroke-width="1.5"/>' if place.type == "Region" else
                  f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{fill}" stroke="#ffffff" stroke-width="0.8"/>')
-        label = (f'<text x="{x + radius + 2:.1f}" y="{y + 4:.1f}" class="kb-label">{html.escape(place.name)}</text>'
-                 if place_id in labelled else "")
+        label = ""
+        if place_id in labelled:
+            lx, ly, anchor = labelled[place_id]
+            label = (f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" class="kb-label">'
+                     f'{html.escape(place.name)}</text>')
         tooltip = f"{place.name} ({place.type}, {count} tie(s) drawn): click to explore"
         parts.append(f'<g class="kb-place" data-id="{html.escape(place_id)}" data-ties="{count}">'
                      f'<title>{html.escape(tooltip)}</title>{shape}{label}</g>')
@@ -164,16 +172,47 @@ def svg(data: MapData) -> str:
     return "\n".join(parts)
 
 
+def _labels(data: MapData, ranked: list, points: dict, radii: dict, ties: dict) -> dict:
+    """Place id -> (x, y, text-anchor) of the names drawn, most tied first: each right of its dot, else
+    left, above or below, wherever it overlaps no name already placed and no other tied place's dot."""
+    dots = {pid: (x - radii[pid], y - radii[pid], x + radii[pid], y + radii[pid]) for pid, (x, y) in points.items()
+            if ties[pid]}
+    placed, boxes = {}, []
+    for place_id in ranked:
+        if len(placed) == LABELLED or not ties[place_id]:
+            break
+        (x, y), radius = points[place_id], radii[place_id]
+        width, rise = LABEL_WIDTH * LABEL_FONT * len(data.places[place_id].name), LABEL_FONT * 0.75
+        for left, base, anchor in ((x + radius + 2, y + 4, "start"), (x - radius - 2 - width, y + 4, "end"),
+                                   (x - width / 2, y - radius - 3, "middle"), (x - width / 2, y + radius + rise + 1, "middle")):
+            box = (left, base - rise, left + width, base + LABEL_FONT * 0.3)
+            if any(_overlap(box, other) for other in boxes) or any(
+                    _overlap(box, dot) for pid, dot in dots.items() if pid != place_id):
+                continue
+            placed[place_id] = ({"start": left, "end": left + width, "middle": left + width / 2}[anchor], base, anchor)
+            boxes.append(box)
+            break
+    return placed
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def _legend(data: MapData, shown: list[str]) -> str:
     counts = {name: sum(arc.count for arc in data.arcs if arc.type == name) for name in shown}
-    x, y = 20, HEIGHT - LEGEND_HEIGHT / 2
+    x, y = 20, HEIGHT - LEGEND_HEIGHT + 16
     items = []
     for name in shown:
         text = f"{relation_label(name)} ({counts[name]})"
+        if x + 46 + 8.5 * len(text) > WIDTH:   # the next row
+            x, y = 20, y + 24
         items.append(f'<g class="kb-legend-item" data-type="{name}"><line x1="{x}" y1="{y}" x2="{x + 26}" y2="{y}" '
                      f'stroke="{colour(name, shown)}" stroke-width="3"/><text x="{x + 32}" y="{y + 4}">'
                      f'{html.escape(text)}</text></g>')
         x += 46 + 8.5 * len(text)
+    if x + 430 > WIDTH:
+        x, y = 20, y + 24
     items.append(f'<text x="{x}" y="{y + 4}" fill="#555">● city · □ region (centre) · size = ties drawn</text>')
     return f'<g class="kb-legend">{"".join(items)}</g>'
 
@@ -200,7 +239,7 @@ html, body { margin: 0; height: 100%; background: #ffffff; font-family: sans-ser
 #kb-map { display: block; width: 100%; height: __HEIGHT__; }
 #kb-map text { font-size: 16px; fill: #222; }
 #kb-map .kb-panel { font-size: 22px; font-weight: bold; fill: #555; }
-#kb-map .kb-label { font-size: 15px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+#kb-map .kb-label { font-size: __LABEL_FONT__px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 #kb-map .kb-place { cursor: pointer; }
 #kb-map .kb-arc:hover { stroke-opacity: 1; stroke-width: 4; }
 </style></head>
@@ -219,4 +258,5 @@ def page(data: MapData, link: str | None = None, height: str = "100vh", title: s
     script = PLACE_LINK_SCRIPT.replace("__LINK__", json.dumps(link).replace("<", "\\u003c")) if link else ""
     script += "".join(extras)
     return (PAGE.replace("__TITLE__", html.escape(title)).replace("__HEIGHT__", height)
-            .replace("__SCRIPT__", script).replace("__SVG__", svg(data)))
+            .replace("__LABEL_FONT__", str(LABEL_FONT))
+            .replace("__SCRIPT__", script).replace("__SVG__", svg(data, "xMidYMid" if height == "100vh" else "xMidYMin")))
