@@ -226,6 +226,16 @@ def test_the_exported_story_plays_offline_from_disk(seeded_readonly, tmp_path):
     assert requested == [], f"the exported file asked the network for: {requested}"
 
 
+def test_an_exported_story_holds_its_maps_and_nothing_from_elsewhere(seeded_readonly, tmp_path):
+    out = tmp_path / "sister-cities.html"
+    result = kb("story", "export", "sister-cities", "--out", out)
+    assert result.exit_code == 0, result.output
+    exported = out.read_text(encoding="utf-8")
+    maps = [step for step in stories.load("sister-cities").steps if step.kind == "map"]
+    assert maps and exported.count('id=\\"kb-map\\"') == len(maps), "one drawn map per map step"
+    assert "<script src=" not in exported and "<link " not in exported
+
+
 def add_step_on(page: str, query_params: dict, kind: str, story: str, title: str) -> AppTest:
     """Open the page with the link's parameters and fill in "Add this view to a story"."""
     at = open_page(page, **query_params)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import yaml
 
-from kb import config, db
+from kb import config, db, geo
 from kb.errors import StoryError
 from kb.saved_queries import SAVED_QUERIES, saved_query
 from kb.schema import ENTITY_LABEL, schema
 from kb.subgraph import Subgraph
+from kb.render import map as kb_map
 
 KINDS = ("explore", "paths", "query", "map")
 # A story's name is its file name: plain, so it is safe in a path and in a URL.
@@ -210,7 +211,6 @@ def _step(path: Path, number: int, record) -> Step:
     elif kind == "paths":
         fields["start"], fields["end"] = record["from"], record["to"]
     elif kind == "map":
-        from kb import geo
         chosen, drawable = record.get("relation_types") or [], geo.drawable_relations()
         if not isinstance(chosen, list) or any(value not in drawable for value in chosen):
             raise fail("relation_types", f"{chosen!r}: a list of the relation types a map draws ({', '.join(drawable)})")
@@ -316,9 +316,6 @@ def view(step: Step) -> StepView:
 
 def map_view(step: Step) -> StepView:
     """A map step: the Map page's drawing of the places and ties it asks for, filling the player's frame."""
-    from kb import geo
-    from kb.render import map as kb_map
-
     data = geo.map_data(list(step.relation_types), step.year, step.undated)
     ties = sum(arc.count for arc in data.arcs)
     return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title),
