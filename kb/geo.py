@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb import db
-from kb.in_force import in_force
+from kb.in_force import NOT_IN_FORCE, in_force
 from kb.schema import ENTITY_LABEL, schema
 
 PLACE_TYPES = ("City", "Region")
@@ -56,10 +56,16 @@ class Arc:
     end: str
     type: str
     ties: list = field(default_factory=list)   # "Volkswagen → FAW-Volkswagen (1991)", one per tie
+    never_held: int = 0                        # of them, plans and failed deals (kb.in_force.NOT_IN_FORCE)
 
     @property
     def count(self) -> int:
         return len(self.ties)
+
+    @property
+    def only_never_held(self) -> bool:
+        """Every tie of the arc a plan or a deal that did not close (blocked, withdrawn ...)."""
+        return self.never_held == self.count
 
 
 @dataclass
@@ -111,6 +117,7 @@ def map_data(relation_types=None, year: int | None = None, undated: bool = True)
         if schema().relation(r["type"]).symmetric:
             start, end = sorted((start, end))
         arc = arcs.setdefault((start, end, r["type"]), Arc(start, end, r["type"]))
+        arc.never_held += r["status"] in NOT_IN_FORCE
         arc.ties.append(_tie_text(names.get(r["start"], r["start"]), r["end_name"] or r["end"], r["since"],
                                   r["status"]))
     found.arcs = sorted(arcs.values(), key=lambda arc: (-arc.count, arc.type, arc.start, arc.end))

@@ -83,6 +83,12 @@ def test_map_data_on_the_seeds(seeded_readonly):
     assert arc(data, "city-foshan", "city-augsburg", "ACQUIRED"), [a for a in data.arcs if a.type == "ACQUIRED"][:5]
     assert arc(data, "city-herzogenaurach", "city-shanghai", "SITE_IN")
     assert not any(a.type in geo.NOT_DRAWN for a in data.arcs)
+    # Ties that never held are drawn dashed: SVOLT's abandoned plant at Überherrn, from Changzhou; State
+    # Grid's blocked bid for 50Hertz is named in its arc's tooltip.
+    abandoned = arc(data, "city-changzhou", "city-ueberherrn", "PRODUCTION_BASE_IN")
+    assert abandoned and abandoned.only_never_held and "abandoned" in abandoned.ties[0], abandoned
+    assert any("50Hertz (2018, blocked)" in tie for tie in arc(data, "city-beijing", "city-berlin", "ACQUIRED").ties)
+    assert 'stroke-dasharray' in kb_map.svg(data)
     assert all(a.start != a.end for a in data.arcs)
 
     only_sisters = geo.map_data(["SISTER_CITY_OF"])

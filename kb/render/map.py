@@ -28,6 +28,8 @@ COLOURS = {
     "OWNS": "#8c564b", "COOPERATES_WITH": "#bcbd22", "MEMBER_OF": "#7f7f7f",
 }
 OTHER_COLOURS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354")
+# An arc whose ties never held (plans, blocked or withdrawn deals).
+DASHED = ' stroke-dasharray="7 5"'
 COUNTRY_FILL = {"DE": "#f1efe8", "CN": "#f6f1e4"}
 PLACE_FILL = {"DE": "#222222", "CN": "#c79a00"}
 
@@ -146,7 +148,7 @@ def svg(data: MapData, align: str = "xMidYMin") -> str:
         tooltip = f"{start.name} – {end.name}: {relation_label(arc.type)} ({arc.count})\n" + "\n".join(listed)
         parts.append(f'<path class="kb-arc" data-type="{arc.type}" d="{_arc_path(points[arc.start], points[arc.end], bend)}" '
                      f'fill="none" stroke="{colour(arc.type, shown)}" stroke-width="{1.2 + math.log2(arc.count) * 0.9:.1f}" '
-                     f'stroke-opacity="{opacity}"><title>{html.escape(tooltip)}</title></path>')
+                     f'stroke-opacity="{opacity}"{DASHED if arc.only_never_held else ""}><title>{html.escape(tooltip)}</title></path>')
     ranked = sorted(data.places, key=lambda place_id: (-ties[place_id], data.places[place_id].name))
     radii = {place_id: 2.5 + 1.5 * math.sqrt(ties[place_id]) for place_id in ranked}
     labelled = _labels(data, ranked, points, radii, ties)
@@ -211,9 +213,9 @@ def _legend(data: MapData, shown: list[str]) -> str:
                      f'stroke="{colour(name, shown)}" stroke-width="3"/><text x="{x + 32}" y="{y + 4}">'
                      f'{html.escape(text)}</text></g>')
         x += 46 + 8.5 * len(text)
-    if x + 430 > WIDTH:
+    if x + 800 > WIDTH:
         x, y = 20, y + 24
-    items.append(f'<text x="{x}" y="{y + 4}" fill="#555">● city · □ region (centre) · size = ties drawn</text>')
+    items.append(f'<text x="{x}" y="{y + 4}" fill="#555">● city · □ region (centre) · size = ties drawn · dashed = never held (a plan, a blocked or withdrawn deal)</text>')
     return f'<g class="kb-legend">{"".join(items)}</g>'
 
 
