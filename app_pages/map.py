@@ -7,7 +7,8 @@ from kb import geo
 from kb.render import map as kb_map
 from app_pages import add_to_story, cached, widgets, years
 
-MAP_HEIGHT = 720
+# The map is twice as wide as high: about the main column's width beside the sidebar, or without it.
+MAP_HEIGHT, PRESENTATION_MAP_HEIGHT = 540, 700
 
 
 @st.cache_data(ttl=cached.TTL, show_spinner=False)
@@ -37,8 +38,8 @@ if data.unplaced:
 if not data.places:
     st.info("No city or region carries coordinates (`lat`, `lon`) yet.")
     st.stop()
-st.iframe(kb_map.page(data, link=widgets.explore_link(on_explore=False), height=f"{MAP_HEIGHT}px"),
-          height=MAP_HEIGHT + 10)
+height = PRESENTATION_MAP_HEIGHT if widgets.presentation_mode() else MAP_HEIGHT
+st.iframe(kb_map.page(data, link=widgets.explore_link(on_explore=False), height=f"{height}px"), height=height + 10)
 st.dataframe([{"from": data.places[arc.start].name, "relation": kb_map.relation_label(arc.type),
                "to": data.places[arc.end].name, "ties": arc.count, "which": "; ".join(arc.ties)}
               for arc in data.arcs], hide_index=True)
