@@ -33,7 +33,7 @@ DRAWN_GRAPH = """(wanted) => {
     if (!win || !win.network || win.kbGraphSettled !== true) continue;
     const ids = win.network.body.data.nodes.getIds();
     if (!ids.includes(wanted)) continue;
-    const canvas = win.document.querySelector('#mynetwork canvas');
+    const canvas = win.document.querySelector('#kb-graph canvas');
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
     for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) painted++; }

@@ -18,7 +18,7 @@ from tests.test_graph import sample
 # coordinates turned into the canvas element's, plus the canvas's place in the frame).
 NODE_IN_FRAME = """(id) => {
   const at = network.canvasToDOM(network.getPositions([id])[id]);
-  const box = document.querySelector('#mynetwork canvas').getBoundingClientRect();
+  const box = document.querySelector('#kb-graph canvas').getBoundingClientRect();
   return {x: box.left + at.x, y: box.top + at.y};
 }"""
 SETTLED_WITH = "(id) => window.kbGraphSettled === true && window.network.body.data.nodes.getIds().includes(id)"

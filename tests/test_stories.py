@@ -30,7 +30,7 @@ DRAWN_STEP = """() => {
   for (const frame of document.querySelectorAll('iframe')) {
     const win = frame.contentWindow;
     if (!win || !win.network || win.kbGraphSettled !== true || frame.offsetParent === null) continue;
-    const canvas = win.document.querySelector('#mynetwork canvas');
+    const canvas = win.document.querySelector('#kb-graph canvas');
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
     for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) painted++; }

@@ -25,7 +25,7 @@ PNG_BUTTON = """<button id="kb-png" type="button" onclick="kbDownloadPng()"
 <script type="text/javascript">
 // The canvas is transparent where nothing is drawn: paint it on white, as a page would print it.
 function kbDownloadPng() {
-  var drawn = document.querySelector('#mynetwork canvas');
+  var drawn = document.querySelector('#kb-graph canvas');
   var out = document.createElement('canvas');
   out.width = drawn.width; out.height = drawn.height;
   var context = out.getContext('2d');

@@ -32,7 +32,7 @@ OPTIONAL = {"explore": ("depth", "entity_types", "relation_types", "year", "unda
 # frame changes size; a small graph may be drawn larger than life, for the back of the room. And a key
 # pressed while the graph has the focus reaches the page that plays the story (the app's buttons or the
 # exported player) as if pressed there.
-STEP_SCRIPT = """<style>html, body { overflow: hidden; } #mynetwork { border: none; }</style>
+STEP_SCRIPT = """<style>html, body { overflow: hidden; } #kb-graph { border: none; }</style>
 <script type="text/javascript">
 function kbFit() { network.fit({maxZoomLevel: 1.6}); }
 (function fitWhenSettled() { if (window.kbGraphSettled) { kbFit(); } else { setTimeout(fitWhenSettled, 50); } })();
