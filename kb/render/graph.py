@@ -44,6 +44,9 @@ UNDATED_DOTS = [2, 6]
 # More ties than this and their labels crowd the drawing: a tie's label shows while it (or an end) is
 # hovered or selected.
 EDGE_LABELS_SHOWN_UP_TO = 12
+# Once the layout has settled, nodes whose labels meet a node or another label are pushed apart (the page's
+# kbUntangle); measured by tests/test_legibility.py.
+UNTANGLE_LABELS = True
 
 
 @dataclass(frozen=True)
@@ -256,7 +259,8 @@ class Drawing:
         their own beside the frame)."""
         return _template().render(height=self.height, nodes=self.nodes, edges=self.edges, options=self.options,
                                   vis_url=vis_url, vis_library=None if vis_url else vis_library(), extras=extras,
-                                  legend=self.legend if with_legend else "", hover_labels=self.hover_labels)
+                                  legend=self.legend if with_legend else "", hover_labels=self.hover_labels,
+                                  untangle=UNTANGLE_LABELS)
 
 
 def to_html(graph: Subgraph, **drawn) -> str:

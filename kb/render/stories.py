@@ -300,14 +300,14 @@ def _cell(value) -> str:
     return "" if shown is None else str(shown)
 
 
-def graph_page(graph: Subgraph, vis_url: str | None = None) -> str:
-    """A step's graph as a standalone page filling its frame, large as in presentation mode, passing
-    the arrow keys on (vis_url: see kb.render.graph Drawing.page)."""
+def graph_page(graph: Subgraph, vis_url: str | None = None, language: str = "en") -> str:
+    """A step's graph as a standalone page filling its frame, large as in presentation mode, with its
+    legend, passing the arrow keys on (vis_url: see kb.render.graph Drawing.page)."""
     from kb import queries
     from kb.render import graph as kb_graph
 
     titles = queries.source_titles(tuple(sorted(set(graph.source_ids()))))
-    drawn = kb_graph.drawing(graph, source_titles=titles, style=kb_graph.FULL_WINDOW)
+    drawn = kb_graph.drawing(graph, source_titles=titles, style=kb_graph.FULL_WINDOW, language=language)
     return drawn.page(vis_url=vis_url, extras=(STEP_SCRIPT,))
 
 
