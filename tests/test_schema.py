@@ -93,6 +93,9 @@ def test_every_type_has_its_display_in_every_language():
     for relation in schema().relations.values():
         assert set(relation.label) == {"en", "de", "zh"}, relation.name
         assert relation.name not in relation.label.values(), f"{relation.name}: shown by its raw name"
+    for language in ("en", "de", "zh"):
+        labels = [relation.label[language] for relation in schema().relations.values()]
+        assert len(set(labels)) == len(labels), f"two relation types share a label in {language}: a tie would be ambiguous"
     assert schema().relation_label("HEADQUARTERED_IN", "de") == "Hauptsitz in"
     assert schema().relation_label("HEADQUARTERED_IN", "zh") == "总部位于"
 
