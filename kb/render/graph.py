@@ -55,12 +55,13 @@ class Style:
     edge_font_size: int
     node_size: int
     height: str
+    label_width: int    # pixels: a longer entity name wraps onto more lines, rather than cross the drawing
 
 
-NORMAL = Style(font_size=14, edge_font_size=10, node_size=16, height="620px")
-PRESENTATION = Style(font_size=26, edge_font_size=16, node_size=26, height="820px")
+NORMAL = Style(font_size=14, edge_font_size=10, node_size=16, height="620px", label_width=160)
+PRESENTATION = Style(font_size=26, edge_font_size=16, node_size=26, height="820px", label_width=280)
 # A story's step: as large as presentation mode, as high as the frame the player gives it.
-FULL_WINDOW = Style(font_size=26, edge_font_size=16, node_size=26, height="100vh")
+FULL_WINDOW = Style(font_size=26, edge_font_size=16, node_size=26, height="100vh", label_width=280)
 
 VIS_FILE_NAME = "vis-network.min.js"
 TEMPLATE = Path(__file__).with_name("templates") / "graph.html"
@@ -185,9 +186,10 @@ def _options(style: Style) -> dict:
             "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 120, "avoidOverlap": 0.4},
             "stabilization": {"enabled": True, "iterations": STABILISATION_ITERATIONS, "fit": True},
         },
-        "nodes": {"font": {"size": style.font_size}, "size": style.node_size, "borderWidth": 3},
+        "nodes": {"font": {"size": style.font_size}, "size": style.node_size, "borderWidth": 3,
+                  "widthConstraint": {"maximum": style.label_width}},
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}, "smooth": {"type": "continuous"},
-                  "font": {"size": style.edge_font_size, "align": "middle"}, "color": {"inherit": False}},
+                  "font": {"size": style.edge_font_size, "align": "horizontal"}, "color": {"inherit": False}},
         "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False},
     }
 
