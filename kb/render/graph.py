@@ -135,10 +135,6 @@ def legend_html(shown: Legend, language: str = i18n.DEFAULT) -> str:
     return "<br>".join(parts)
 
 
-def caption(node: Node, language: str) -> str:
-    return node.shown_name(language)
-
-
 def _sources_text(source_ids, source_titles: dict) -> str:
     if not source_ids:
         return "Sources: none recorded"
@@ -167,7 +163,7 @@ def _is_symmetric(edge: Edge) -> bool:
 def edge_tooltip(edge: Edge, nodes: dict, source_titles: dict, language: str = i18n.DEFAULT) -> str:
     arrow = "—" if _is_symmetric(edge) else "→"
     label = schema().relation_label(edge.type, language)
-    lines = [f"{caption(nodes[edge.start], language)} —{label}{arrow} {caption(nodes[edge.end], language)}"]
+    lines = [f"{nodes[edge.start].shown_name(language)} —{label}{arrow} {nodes[edge.end].shown_name(language)}"]
     for key in ("since", "until", "role", "share", "status", "value_usd_m", "note"):
         if edge.properties.get(key) not in (None, ""):
             lines.append(f"{key}: {edge.properties[key]}")
@@ -216,7 +212,7 @@ def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | N
         own = (node_style or {}).get(node.id, {})
         fill = own.get("color", schema().color(node.type))
         shape = schema().entities[node.type].shape if node.type in schema().entities else "dot"
-        net.add_node(node.id, label=caption(node, language), shape=shape, title=node_tooltip(node, titles, language),
+        net.add_node(node.id, label=node.shown_name(language), shape=shape, title=node_tooltip(node, titles, language),
                      color={"background": fill, "border": mark.border,
                             "highlight": {"background": fill, "border": mark.border}},
                      shapeProperties={"borderDashes": [5, 4] if mark.dashed else False},
