@@ -20,9 +20,11 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/kb demo
 
-# The browser tests drive Debian's Chromium: installed first when we may, else one sentence says what to install.
+# The browser tests drive Debian's Chromium and screenshot Chinese names (a CJK font): both installed first
+# when we may, else one sentence says what to install.
 test: setup
 	@.ci/ensure-chromium
+	@.ci/ensure-cjk-font
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The inner loop: no browser, no 100k-tie graphs.

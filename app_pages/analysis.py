@@ -18,7 +18,7 @@ MEASURE_LABELS = {
 # Every firm's HOME_COUNTRY tie makes China and Germany the brokers of everything; left out by default.
 DEFAULT_LEFT_OUT = ("Country", schema().source_type)
 
-st.title("Analysis")
+st.title(widgets.t("page_analysis"))
 linked = st.query_params.get("measure")
 measures = list(MEASURE_LABELS)
 measure = st.selectbox("Measure", measures, format_func=MEASURE_LABELS.get, key="analysis-measure",
@@ -26,9 +26,10 @@ measure = st.selectbox("Measure", measures, format_func=MEASURE_LABELS.get, key=
 st.query_params["measure"] = measure
 with st.expander("Filters and parameters", expanded=False):
     entity_types = st.multiselect("Entity types", sorted(schema().entities), key="analysis-types",
-                                  default=[t for t in sorted(schema().entities) if t not in DEFAULT_LEFT_OUT])
+                                  default=[t for t in sorted(schema().entities) if t not in DEFAULT_LEFT_OUT],
+                                  format_func=widgets.entity_caption)
     relation_types = st.multiselect("Relation types (none chosen: all)", sorted(schema().relations),
-                                    key="analysis-relations")
+                                    key="analysis-relations", format_func=widgets.relation_label)
     as_of = st.toggle("Only ties in force in a year", key="analysis-as-of")
     year = st.number_input("Year", min_value=1900, max_value=2100, value=2016, step=1, key="analysis-year",
                            disabled=not as_of)
@@ -64,7 +65,7 @@ chosen = list(style)
 drawn = analysis.subgraph(chosen, filters)
 presentation = widgets.presentation_mode()
 drawing = kb_graph.drawing(drawn, presentation=presentation, source_titles=widgets.titles_of(drawn.source_ids()),
-                           node_style=style)
+                           node_style=style, language=widgets.language())
 png = citations.png_download(f"analysis-{measure}.png")
 page = drawing.page(extras=(png,))
 st.iframe(widgets.framed(drawing, widgets.explore_link(False), extras=(png,)),

@@ -8,7 +8,7 @@ from app_pages import cached, widgets, years
 DEPTHS = (1, 2, 3)
 DEFAULT_RANGE = (2015, 2019)
 
-st.title("Changes")
+st.title(widgets.t("page_changes"))
 entity_id = widgets.pick_entity("Around the entity", "changes", st.query_params.get("id"))
 linked_depth = st.query_params.get("depth")
 left, middle, right = st.columns(3)
@@ -49,5 +49,5 @@ if not found.began and not found.ended:
     st.stop()
 widgets.draw(found.graph, f"changes-{entity_id}-{found.start}-{found.end}")
 titles = widgets.titles_of(found.graph.source_ids())
-st.dataframe([{**row, "sources": widgets.sources_text(row["sources"], titles)} for row in found.rows()],
+st.dataframe([{**row, "sources": widgets.sources_text(row["sources"], titles)} for row in found.rows(widgets.language())],
              hide_index=True)

@@ -29,7 +29,7 @@ def load_saved() -> None:
             st.session_state[f"cypher-param-{name}"] = default
 
 
-st.title("Cypher")
+st.title(widgets.t("page_cypher"))
 st.caption("Read-only: every query is planned first and refused unless Neo4j classes it as a read; "
            "it then runs in a read transaction with a timeout and a row cap.")
 st.session_state.setdefault(TEXT_KEY, st.query_params.get(QUERY_PARAM, ""))

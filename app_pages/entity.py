@@ -5,12 +5,14 @@ import streamlit as st
 from kb.changes import year_of
 from kb.queries import ENTITY_PAGE_SIZE, NotFound
 from kb.schema import schema
+from kb.subgraph import blank
 from app_pages import cached, widgets
 
 PROPERTIES_SHOWN_ELSEWHERE = ("name", "aliases", "sources")
 
-st.title("Entity")
-entity_id = widgets.pick_entity("Find an entity", "entity", st.query_params.get("id"))
+t = widgets.t
+st.title(t("page_entity"))
+entity_id = widgets.pick_entity(t("search_entity"), "entity", st.query_params.get("id"))
 if not entity_id:
     st.caption("Search an entity, or open one from Explore.")
     st.stop()
@@ -26,7 +28,8 @@ except NotFound as error:
     st.stop()
 
 node = view.node
-st.header(f"{node.name}")
+language = widgets.language()
+st.header(node.shown_name(language))
 st.caption(f"{node.type} · {node.country or 'no country'} · id `{node.id}`")
 st.page_link("app_pages/explore.py", label=f"Explore the neighbourhood of {node.name}", query_params={"id": node.id})
 if node.properties.get("aliases"):
@@ -49,9 +52,11 @@ if view.truncated:
 rows = []
 for direction, pairs in (("out", view.outgoing), ("in", view.incoming)):
     for edge, other in pairs:
-        rows.append({"direction": direction, "relation": edge.type, "other": other.name, "other type": other.type,
-                     "since": edge.properties.get("since"), "until": edge.properties.get("until"),
-                     "note": edge.properties.get("note"), "sources": widgets.sources_text(edge.sources, titles)})
+        rows.append({t("col_direction"): direction, t("col_relation"): widgets.relation_label(edge.type),
+                     t("col_other"): other.shown_name(language), t("col_other_type"): widgets.entity_caption(other.type),
+                     t("col_since"): blank(edge.properties.get("since")), t("col_until"): blank(edge.properties.get("until")),
+                     t("col_note"): blank(edge.properties.get("note")),
+                     t("col_sources"): widgets.sources_text(edge.sources, titles)})
 st.dataframe(rows, hide_index=True)
 
 st.subheader("Timeline")
@@ -70,10 +75,11 @@ events = []
 if node.properties.get("date"):
     events.append((str(node.properties["date"]), f"{node.name} ({node.type.lower()})"))
 for edge, other in view.outgoing + view.incoming:
-    subject, obj = (node.name, other.name) if edge.start == node.id else (other.name, node.name)
+    subject, obj = (node, other) if edge.start == node.id else (other, node)
     for key, verb in (("since", "from"), ("until", "until")):
         if edge.properties.get(key):
-            events.append((str(edge.properties[key]), f"{subject} {edge.type} {obj} ({verb})"))
+            events.append((str(edge.properties[key]), f"{subject.shown_name(language)} {widgets.relation_label(edge.type)} "
+                                                      f"{obj.shown_name(language)} ({verb})"))
 if events:
     st.markdown("\n".join(f"- **{date}** · {text}" for date, text in sorted(events)))
 else:

@@ -6,9 +6,7 @@ from kb.queries import NotFound
 from kb.schema import schema
 from app_pages import add_to_story, cached, widgets, years
 
-st.title("Explore")
-entity_id = widgets.pick_entity("Search an entity", "explore", st.query_params.get("id"))
-
+t = widgets.t
 DEPTHS = (1, 2, 3)
 CAP_LIMITS = (5, 2000)
 
@@ -24,22 +22,32 @@ def linked_cap() -> int:
     return int(cap) if cap.isdigit() and CAP_LIMITS[0] <= int(cap) <= CAP_LIMITS[1] else config.setting("node_cap")
 
 
-# The link's depth, filters and cap seed the controls; the controls then own them (and write them back
-# below), so each view is a URL: a click in the drawing opens another with the same options.
-linked_depth = st.query_params.get("depth")
-with st.expander("Depth, filters and node cap", expanded=False):
-    depth = st.segmented_control("Depth", DEPTHS, key="explore-depth",
-                                 default=int(linked_depth) if linked_depth in map(str, DEPTHS) else 1) or 1
-    entity_types = st.multiselect("Only these entity types", sorted(schema().entities), key="explore-types",
-                                  default=linked("types", schema().entities))
-    relation_types = st.multiselect("Only these relation types", sorted(schema().relations), key="explore-relations",
-                                    default=linked("relations", schema().relations))
-    node_cap = st.number_input("Node cap", min_value=CAP_LIMITS[0], max_value=CAP_LIMITS[1], value=linked_cap(),
-                               step=25, key="explore-cap")
-as_of = years.year_control("explore")
+# Presentation mode is graph-first: search and controls join the app's switches in one folded panel above
+# the graph. Otherwise the title, the search, the controls in their own expander, the year control.
+panel = widgets.graph_first_panel()
+present = panel is not None
+if not present:
+    st.title(t("page_explore"))
+    panel = st.container()
+with panel:
+    entity_id = widgets.pick_entity(t("search_entity"), "explore", st.query_params.get("id"))
+    # The link's depth, filters and cap seed the controls; the controls then own them (and write them back
+    # below), so each view is a URL: a click in the drawing opens another with the same options.
+    linked_depth = st.query_params.get("depth")
+    with panel if present else st.expander(t("controls"), expanded=False):
+        depth = st.segmented_control(t("depth"), DEPTHS, key="explore-depth",
+                                     default=int(linked_depth) if linked_depth in map(str, DEPTHS) else 1) or 1
+        entity_types = st.multiselect(t("only_entity_types"), sorted(schema().entities), key="explore-types",
+                                      default=linked("types", schema().entities), format_func=widgets.entity_caption)
+        relation_types = st.multiselect(t("only_relation_types"), sorted(schema().relations), key="explore-relations",
+                                        default=linked("relations", schema().relations),
+                                        format_func=widgets.relation_label)
+        node_cap = st.number_input(t("node_cap"), min_value=CAP_LIMITS[0], max_value=CAP_LIMITS[1],
+                                   value=linked_cap(), step=25, key="explore-cap")
+    as_of = years.year_control("explore")
 
 if not entity_id:
-    st.caption("Type a name in any spelling, then pick the entity you mean.")
+    st.caption(t("search_hint"))
     st.stop()
 
 st.query_params["id"] = entity_id
@@ -64,10 +72,21 @@ except NotFound as error:
     st.stop()
 
 centre = graph.nodes[entity_id]
-st.subheader(f"{centre.name} · {len(graph.nodes)} entities, {len(graph.edges)} facts within {depth} hop(s)")
-st.caption(f"Drawn: {as_of.describe()}.")
-st.page_link("app_pages/entity.py", label=f"Open the entity page of {centre.name}", query_params={"id": entity_id})
+name = centre.shown_name(widgets.language())
+
+
+def heading() -> None:
+    st.subheader(t("explore_heading", name=name, entities=len(graph.nodes), facts=len(graph.edges), depth=depth))
+    st.caption(t("drawn", what=as_of.describe(widgets.language())))
+    st.page_link("app_pages/entity.py", label=t("open_entity_page", name=name),
+                 query_params={"id": entity_id})
+
+
+if not present:
+    heading()
 widgets.draw(graph, f"neighbourhood-{entity_id}", on_explore=True)
+if present:
+    heading()
 widgets.facts_table(graph, f"neighbourhood-{entity_id}")
 add_to_story.offer({"kind": "explore", "id": entity_id, "depth": int(depth), "entity_types": tuple(entity_types),
                     "relation_types": tuple(relation_types), "year": as_of.year, "undated": as_of.undated})

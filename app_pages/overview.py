@@ -2,7 +2,7 @@
 dated facts per year."""
 import streamlit as st
 
-from app_pages import cached, years
+from app_pages import cached, widgets, years
 from kb import db
 
 
@@ -10,14 +10,15 @@ def rows(counts: dict, key: str, value: str) -> list[dict]:
     return [{key: k, value: v} for k, v in counts.items()]
 
 
-st.title("Overview")
+st.title(widgets.t("page_overview"))
 as_of = years.year_control("overview")
 version = db.graph_version()
 counts = cached.counts(version)
 left, right = st.columns(2)
 with left:
     st.subheader("Entities by type")
-    st.bar_chart(rows(counts["entities"], "type", "entities"), x="type", y="entities", horizontal=True)
+    st.bar_chart(rows({widgets.entity_caption(name): n for name, n in counts["entities"].items()}, "type", "entities"),
+                 x="type", y="entities", horizontal=True)
 with right:
     if as_of.year is None:
         st.subheader("Relations by type")
@@ -26,7 +27,8 @@ with right:
         st.subheader(f"Relations in force in {as_of.year} by type")
         st.caption(f"Only {as_of.describe()}; undated ties are those without a `since`.")
         relations = cached.ties_in_force(as_of.year, as_of.undated)
-    st.bar_chart(rows(relations, "type", "relations"), x="type", y="relations", horizontal=True)
+    labelled = {widgets.relation_label(name): n for name, n in relations.items()}
+    st.bar_chart(rows(labelled, "type", "relations"), x="type", y="relations", horizontal=True)
 
 st.subheader("Sources")
 st.dataframe([{"source": s["title"], "publisher": s["publisher"], "url": s["url"], "date": s["date"],

@@ -2,9 +2,11 @@
 import streamlit as st
 
 from kb.queries import MAX_PATH_HOPS, NotFound, paths_subgraph
+from kb.subgraph import blank
 from app_pages import add_to_story, cached, widgets, years
 
-st.title("Paths")
+t = widgets.t
+st.title(t("page_paths"))
 left, right = st.columns(2)
 with left:
     start_id = widgets.pick_entity("From", "path-from", st.query_params.get("from"))
@@ -31,9 +33,11 @@ drawn = paths_subgraph(paths)
 widgets.draw(drawn, f"paths-{start_id}-{end_id}")
 titles = widgets.titles_of(drawn.source_ids())
 for number, path in enumerate(paths, start=1):
-    st.markdown(f"**Path {number}:** " + " → ".join(node.name for node in path.nodes))
-    names = {node.id: node.name for node in path.nodes}
-    st.dataframe([{"hop": hop, "from": names[edge.start], "relation": edge.type, "to": names[edge.end],
-                   "since": edge.properties.get("since"), "until": edge.properties.get("until"), "sources": widgets.sources_text(edge.sources, titles)}
+    names = {node.id: node.shown_name(widgets.language()) for node in path.nodes}
+    st.markdown(f"**Path {number}:** " + " → ".join(names[node.id] for node in path.nodes))
+    st.dataframe([{t("col_hop"): hop, t("col_from"): names[edge.start], t("col_relation"): widgets.relation_label(edge.type),
+                   t("col_to"): names[edge.end], t("col_since"): blank(edge.properties.get("since")),
+                   t("col_until"): blank(edge.properties.get("until")),
+                   t("col_sources"): widgets.sources_text(edge.sources, titles)}
                   for hop, edge in enumerate(path.edges, start=1)], hide_index=True)
 add_to_story.offer({"kind": "paths", "start": start_id, "end": end_id, "year": as_of.year, "undated": as_of.undated})

@@ -33,12 +33,12 @@ def checked_story(name: str, modified: float) -> stories.Story:
 
 
 @st.cache_data(ttl=cached.TTL, show_spinner=False)
-def shown(step: stories.Step) -> tuple[str | None, stories.StepView]:
-    """The step's view, and its graph as a page when it has one."""
+def shown(step: stories.Step, language: str) -> tuple[str | None, stories.StepView]:
+    """The step's view, and its graph as a page (in the language) when it has one."""
     view = stories.view(step)
     if view.page is not None:  # a map
         return view.page, view
-    return (stories.graph_page(view.graph, widgets.VIS_LIBRARY_URL) if view.graph is not None else None), view
+    return (stories.graph_page(view.graph, widgets.VIS_LIBRARY_URL, language) if view.graph is not None else None), view
 
 
 def go(number: int) -> None:
@@ -46,7 +46,7 @@ def go(number: int) -> None:
 
 
 def story_list() -> None:
-    st.title("Stories")
+    st.title(widgets.t("stories_title"))
     st.caption("A story is a file stories/NAME.yaml of steps (a view, a title, a note); see the README. "
                "Add a step from Explore, Paths or a saved query on Cypher with “Add this view to a story”.")
     for name in stories.names():
@@ -80,7 +80,7 @@ def play(name: str) -> None:
         note = f" — {step.note}" if step.note else ""
         st.markdown(f"{number}/{count} · **{step.title}**{note}")
     try:
-        page, view = shown(step)
+        page, view = shown(step, widgets.language())
     except NotFound as error:
         st.warning(str(error))
         st.stop()

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app_pages import widgets
+from kb.render import i18n
+
 YEAR_PARAM = "year"
 UNDATED_PARAM = "undated"
 HIDE = "hide"
@@ -19,10 +22,11 @@ class AsOf:
     year: int | None     # None: every tie, whenever it was in force
     undated: bool        # with a year: whether ties without a `since` are kept
 
-    def describe(self) -> str:
+    def describe(self, language: str = i18n.DEFAULT) -> str:
         if self.year is None:
-            return "all ties, whenever in force"
-        return f"ties in force in {self.year}" + ("" if self.undated else ", undated ties hidden")
+            return i18n.text("all_ties", language)
+        return i18n.text("ties_in_force", language, year=self.year) + (
+            "" if self.undated else i18n.text("undated_hidden", language))
 
 
 def linked_year(name: str = YEAR_PARAM) -> int | None:
@@ -33,15 +37,14 @@ def linked_year(name: str = YEAR_PARAM) -> int | None:
 
 def year_control(key: str) -> AsOf:
     """The control (the link seeds it, then it owns the URL's year and undated parameters)."""
+    t = widgets.t
     year = linked_year()
     with st.container(horizontal=True, vertical_alignment="center"):
-        as_of = st.toggle("As of a year", value=year is not None, key=f"{key}-as-of",
-                          help="Only the ties in force that year: begun by then (since) and not yet ended (until).")
-        chosen = st.number_input("Year", min_value=FIRST_YEAR, max_value=LAST_YEAR, value=year or SUGGESTED_YEAR,
+        as_of = st.toggle(t("as_of_year"), value=year is not None, key=f"{key}-as-of", help=t("as_of_help"))
+        chosen = st.number_input(t("year"), min_value=FIRST_YEAR, max_value=LAST_YEAR, value=year or SUGGESTED_YEAR,
                                  step=1, key=f"{key}-year", disabled=not as_of, label_visibility="collapsed")
-        hide = st.toggle("Hide undated ties", value=st.query_params.get(UNDATED_PARAM) == HIDE,
-                         key=f"{key}-hide-undated", disabled=not as_of,
-                         help="Ties without a `since` cannot be placed in time; shown dashed, or left out.")
+        hide = st.toggle(t("hide_undated"), value=st.query_params.get(UNDATED_PARAM) == HIDE,
+                         key=f"{key}-hide-undated", disabled=not as_of, help=t("hide_undated_help"))
     if not as_of:
         # Only what this control wrote: a page switch keeps the URL's parameters, and on Cypher `year`
         # and `undated` may be a saved query's own (`?q=...&year=null`).

@@ -51,7 +51,7 @@ READY = """(spec) => {
       if (!win || !win.network) continue;
       const ids = win.network.body.data.nodes.getIds();
       if (!ids.includes(spec.graph)) continue;
-      const canvas = win.document.querySelector('#mynetwork canvas');
+      const canvas = win.document.querySelector('#kb-graph canvas');
       if (!canvas || !canvas.width) continue;
       const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) return {nodes: ids.length}; }

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb import config  # noqa: E402
-from kb.schema import schema  # noqa: E402
+from kb.schema import LANGUAGES, schema  # noqa: E402
 
 DATA_MODEL = ROOT / "docs" / "data-model.md"
 OPERATIONS = ROOT / "docs" / "operations.md"
@@ -56,6 +56,15 @@ def data_model() -> str:
         key = f" One tie per `{relation.key}`." if relation.key else ""
         lines.append(f"| {name} | {ends} | {relation.help}{key} | "
                      f"{_properties(relation.properties, relation_common)} |")
+    lines += ["", "## How types are shown", "",
+              "Drawings, legends and tables show these (`?lang=en|de|zh` in the app), never a relation's raw name; "
+              "an undated tie is dotted whatever its line.", "",
+              "| entity type | colour | shape | en | de | zh |", "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | `{entity.color}` | {entity.shape} | {' | '.join(entity.shown(lang) for lang in LANGUAGES)} |"
+              for name, entity in found.entities.items()]
+    lines += ["", "| relation type | colour | line | en | de | zh |", "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | `{relation.color}` | {'dashed' if relation.dash else 'solid'} | "
+              f"{' | '.join(relation.shown(lang) for lang in LANGUAGES)} |" for name, relation in found.relations.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -310,7 +310,7 @@ def top(result: Scores, n: int) -> list[dict]:
         node = found.get(entity_id)
         value = result.values[position[entity_id]]
         rows.append({"rank": rank, "id": entity_id, "name": node.name if node else entity_id,
-                     "type": node.type if node else None, "country": node.country if node else None,
+                     "type": node.type if node else "", "country": (node.country or "") if node else "",
                      result.measure: round(value, 3) if isinstance(value, float) else value})
     return rows
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb import queries
-from kb.subgraph import Subgraph
+from kb.schema import LANGUAGES, schema
+from kb.subgraph import Subgraph, blank
 
 
 @dataclass
@@ -22,12 +23,12 @@ class Changes:
     graph: Subgraph    # the entity, the changed ties and their ends
     truncated: bool    # the neighbourhood was cut by its node cap: more may have changed
 
-    def rows(self) -> list[dict]:
-        """One row per change: began or ended, subject, relation, object, since, until, source ids."""
-        names = {node.id: node.name for node in self.graph.nodes.values()}
-        return [{"change": change, "subject": names[edge.start], "relation": edge.type, "object": names[edge.end],
-                 "since": edge.properties.get("since"), "until": edge.properties.get("until"),
-                 "sources": edge.sources}
+    def rows(self, language: str = LANGUAGES[0]) -> list[dict]:
+        """One row per change: began or ended, subject, relation (its label), object, since, until, source ids."""
+        names = {node.id: node.shown_name(language) for node in self.graph.nodes.values()}
+        return [{"change": change, "subject": names[edge.start], "relation": schema().relation_label(edge.type, language),
+                 "object": names[edge.end], "since": blank(edge.properties.get("since")),
+                 "until": blank(edge.properties.get("until")), "sources": edge.sources}
                 for change, edges in (("began", self.began), ("ended", self.ended)) for edge in edges]
 
 

@@ -18,6 +18,13 @@ NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # Computed at load time, never given in input; the loaders add them.
 COMPUTED_PROPERTIES = ("search_keys", "search_text")
 ENTITY_LABEL = "Entity"
+# The languages every display text (a type's caption, a relation's label) is given in; the first is the default.
+LANGUAGES = ("en", "de", "zh")
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+# vis-network's shapes that draw the label under the node, so every type's node keeps one size.
+SHAPES = ("dot", "square", "diamond", "triangle", "triangleDown", "star", "hexagon")
+DEFAULT_COLOR = "#999999"
+DEFAULT_EDGE_COLOR = "#888888"
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,12 @@ class EntityType(_WithProperties):
     help: str
     properties: dict
     cited: bool = True
+    shape: str = "dot"
+    caption: dict = field(default_factory=dict)     # language -> how the type is called
+
+    def shown(self, language: str) -> str:
+        """The type's caption in the language (its name where the schema gives none)."""
+        return self.caption.get(language) or self.name
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,13 @@ class RelationType(_WithProperties):
     properties: dict
     key: str | None = None
     symmetric: bool = False     # stored once, ends in id order; read in both directions
+    label: dict = field(default_factory=dict)       # language -> display label ("headquartered in")
+    color: str = DEFAULT_EDGE_COLOR
+    dash: bool = False
+
+    def shown(self, language: str) -> str:
+        """The relation's display label in the language (English where that language has none)."""
+        return self.label.get(language) or self.label.get(LANGUAGES[0]) or self.name
 
 
 @dataclass(frozen=True)
@@ -89,7 +109,16 @@ class Schema:
                              for name, prop in entity.properties.items() if prop.format}))
 
     def color(self, entity_type: str) -> str:
-        return self.entities[entity_type].color if entity_type in self.entities else "#999999"
+        return self.entities[entity_type].color if entity_type in self.entities else DEFAULT_COLOR
+
+    def relation_label(self, relation_type: str, language: str = LANGUAGES[0]) -> str:
+        """How a relation type is shown (never its raw name when the schema knows it)."""
+        known = self.relations.get(relation_type)
+        return known.shown(language) if known else relation_type
+
+    def entity_caption(self, entity_type: str, language: str = LANGUAGES[0]) -> str:
+        known = self.entities.get(entity_type)
+        return known.shown(language) if known else entity_type
 
     def links(self, entity_type: str, props: dict) -> list[tuple[str, str, str]]:
         """(property, value, URL) of each of the entity's values whose property declares a link."""
@@ -119,6 +148,29 @@ def _properties(raw, where: str) -> dict:
     return props
 
 
+def _texts(raw, where: str, required: bool) -> dict:
+    """A display text per language ({en: ..., de: ..., zh: ...}); SchemaError names what is missing."""
+    if raw is None and not required:
+        return {}
+    if not isinstance(raw, dict):
+        raise SchemaError(f"{where}: required, a mapping of {', '.join(LANGUAGES)} to text")
+    missing = [language for language in LANGUAGES if not isinstance(raw.get(language), str) or not raw[language].strip()]
+    if missing:
+        raise SchemaError(f"{where}: missing the text in {', '.join(missing)}")
+    unknown = sorted(set(raw) - set(LANGUAGES))
+    if unknown:
+        raise SchemaError(f"{where}: unknown language {unknown[0]!r} (known: {', '.join(LANGUAGES)})")
+    return {language: raw[language].strip() for language in LANGUAGES}
+
+
+def _color(raw, where: str, default: str) -> str:
+    if raw is None:
+        return default
+    if not isinstance(raw, str) or not COLOR_PATTERN.match(raw):
+        raise SchemaError(f"{where}: {raw!r} is not a colour (#rrggbb)")
+    return raw
+
+
 def _check_name(name: str, where: str) -> None:
     # Names go into Cypher text as labels, types and keys, so only plain identifiers are allowed.
     if not NAME_PATTERN.match(str(name)):
@@ -138,7 +190,12 @@ def parse(document: dict) -> Schema:
         if not cited:
             props.pop("sources", None)
         props.update(_properties(spec.get("properties"), f"entities.{name}"))
-        entities[name] = EntityType(name, spec.get("color", "#999999"), spec.get("help", ""), props, cited)
+        shape = spec.get("shape", "dot")
+        if shape not in SHAPES:
+            raise SchemaError(f"entities.{name}.shape: {shape!r} is not one of {', '.join(SHAPES)}")
+        entities[name] = EntityType(name, _color(spec.get("color"), f"entities.{name}.color", DEFAULT_COLOR),
+                                    spec.get("help", ""), props, cited, shape,
+                                    _texts(spec.get("caption"), f"entities.{name}.caption", required=False))
     relations = {}
     for name, spec in (document.get("relations") or {}).items():
         _check_name(name, "relations")
@@ -155,8 +212,13 @@ def parse(document: dict) -> Schema:
         symmetric = bool(spec.get("symmetric", False))
         if symmetric and set(spec["from"]) != set(spec["to"]):
             raise SchemaError(f"relations.{name}.symmetric: a symmetric relation needs the same types at both ends")
+        dash = spec.get("dash", False)
+        if not isinstance(dash, bool):
+            raise SchemaError(f"relations.{name}.dash: true (a dashed line) or false")
         relations[name] = RelationType(name, spec.get("help", ""), frozenset(spec["from"]), frozenset(spec["to"]),
-                                       props, key, symmetric)
+                                       props, key, symmetric,
+                                       _texts(spec.get("label"), f"relations.{name}.label", required=True),
+                                       _color(spec.get("color"), f"relations.{name}.color", DEFAULT_EDGE_COLOR), dash)
     if ENTITY_LABEL in entities:
         raise SchemaError(f"entities: {ENTITY_LABEL!r} is reserved for the label every entity carries")
     if sum(1 for entity in entities.values() if not entity.cited) != 1:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kb.names import entity_name
+from kb.schema import LANGUAGES, schema
+
 HIDDEN_PROPERTIES = ("search_keys", "search_text")
 
 
@@ -18,6 +21,10 @@ class Node:
     def from_record(cls, props: dict, type_name: str) -> "Node":
         shown = {k: v for k, v in props.items() if k not in HIDDEN_PROPERTIES}
         return cls(props.get("id"), props.get("name") or props.get("id"), type_name, props.get("country"), shown)
+
+    def shown_name(self, language: str = LANGUAGES[0]) -> str:
+        """Its name in the language where it has one (kb.names.entity_name)."""
+        return entity_name(self.name, self.properties.get("aliases"), self.type, self.country, language)
 
 
 @dataclass(frozen=True)
@@ -53,13 +60,21 @@ class Subgraph:
         cited += [sid for edge in self.edges.values() for sid in edge.sources]
         return list(dict.fromkeys(cited))
 
-    def facts(self) -> list[dict]:
-        """The edges as rows of a fact table: subject, relation, object, since, until, sources, note."""
+    def facts(self, language: str = LANGUAGES[0]) -> list[dict]:
+        """The edges as rows of a fact table: subject, relation (its display label), object, since, until,
+        sources, note; names in the language, an absent value an empty cell."""
         rows = []
         for edge in self.edges.values():
             rows.append({
-                "subject": self.nodes[edge.start].name, "relation": edge.type, "object": self.nodes[edge.end].name,
-                "since": edge.properties.get("since"), "until": edge.properties.get("until"),
-                "sources": ", ".join(edge.sources), "note": edge.properties.get("note"),
+                "subject": self.nodes[edge.start].shown_name(language),
+                "relation": schema().relation_label(edge.type, language),
+                "object": self.nodes[edge.end].shown_name(language),
+                "since": blank(edge.properties.get("since")), "until": blank(edge.properties.get("until")),
+                "sources": ", ".join(edge.sources), "note": blank(edge.properties.get("note")),
             })
         return rows
+
+
+def blank(value) -> str:
+    """A value as a table cell shows it: an absent value is an empty cell, never "None"."""
+    return "" if value is None else str(value)

@@ -84,7 +84,7 @@ def test_explore_foshan_depth_two_holds_midea_and_the_alliance(seeded_db):
     assert {"Foshan", "Midea", "Sino-German Industrial City Alliance", "Kuka"} <= drawn_labels(at)
     facts = at.dataframe[0].value
     assert list(facts.columns) == ["subject", "relation", "object", "since", "until", "sources", "note"]
-    assert ((facts.subject == "Midea") & (facts.relation == "ACQUIRED") & (facts.object == "Kuka")).any()
+    assert ((facts.subject == "Midea") & (facts.relation == "acquired") & (facts.object == "Kuka")).any()
     assert "Legend" in texts(at.markdown) and "China" in texts(at.markdown)
     assert [b.label for b in at.get("download_button")] == [
         "Download this graph (HTML, works offline)", "Facts as CSV", "Subgraph as JSON"]
@@ -107,7 +107,7 @@ def test_filters_keep_only_chosen_types(seeded_db):
     assert {n["color"]["background"] for n in others} == {schema().color("Company")}
     at.multiselect(key="explore-types").set_value([])
     at.multiselect(key="explore-relations").set_value(["MEMBER_OF"]).run()
-    assert set(at.dataframe[0].value.relation) == {"MEMBER_OF"}
+    assert set(at.dataframe[0].value.relation) == {"member of"}
 
 
 def test_text_typed_in_is_data_not_cypher(seeded_db):
@@ -126,12 +126,12 @@ def test_entity_page(seeded_db):
     properties = at.dataframe[0].value
     assert dict(zip(properties.property, properties.value))["sector"] == "industrial robots"
     relations = at.dataframe[1].value
-    acquired = relations[relations.relation == "ACQUIRED"].iloc[0]
+    acquired = relations[relations.relation == "acquired"].iloc[0]
     assert (acquired.direction, acquired.other, acquired.since, acquired.until) == ("in", "Midea", "2016", "2017")
     assert "src-" not in acquired.sources, "sources are shown by title"
     assert "The takeover ran" in acquired.note
     timeline = texts(at.markdown)
-    assert "**2016** · Midea ACQUIRED Kuka (from)" in timeline and "**2017** · Midea ACQUIRED Kuka (until)" in timeline
+    assert "**2016** · Midea acquired Kuka (from)" in timeline and "**2017** · Midea acquired Kuka (until)" in timeline
     assert [link.label for link in at.get("page_link")] == ["Explore the neighbourhood of Kuka"]
 
 

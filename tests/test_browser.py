@@ -33,7 +33,7 @@ DRAWN_GRAPH = """(wanted) => {
     if (!win || !win.network || win.kbGraphSettled !== true) continue;
     const ids = win.network.body.data.nodes.getIds();
     if (!ids.includes(wanted)) continue;
-    const canvas = win.document.querySelector('#mynetwork canvas');
+    const canvas = win.document.querySelector('#kb-graph canvas');
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
     for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) painted++; }
@@ -184,3 +184,67 @@ def test_a_healthy_start_prints_no_warning(seeded_readonly, app_url, browser_pag
     logged = (config.home() / "streamlit.log").read_text(encoding="utf-8", errors="replace")
     warnings = [line for line in logged.splitlines() if "warn" in line.lower() or "static folder" in line.lower()]
     assert warnings == [], warnings
+
+
+# Run in a drawn graph's frame: is each of these characters drawn with a glyph of its own? With no CJK font
+# Chromium draws every one as the same empty box ("tofu") or not at all, so pairwise-different, non-blank
+# bitmaps mean the font is there. And the pixels inside a node's label box on the network's canvas: text drawn.
+GLYPHS_AND_LABEL = """(arg) => {
+  const frame = [...document.querySelectorAll('iframe')].find(f => f.contentWindow && f.contentWindow.network
+      && f.contentWindow.network.body.data.nodes.get(arg.id));
+  const win = frame.contentWindow, doc = win.document;
+  const node = win.network.body.nodes[arg.id];
+  const font = node.options.font.size + 'px ' + node.options.font.face;
+  const bitmaps = arg.chars.map(ch => {
+    const c = doc.createElement('canvas'); c.width = 64; c.height = 64;
+    const g = c.getContext('2d'); g.font = font; g.fillStyle = '#000'; g.fillText(ch, 4, 44);
+    return Array.from(g.getImageData(0, 0, 64, 64).data.filter((_, i) => i % 4 === 3)).join(',');
+  });
+  const canvas = doc.querySelector('#kb-graph canvas');
+  const box = node.labelModule.size;   // canvas coordinates of the label
+  const ratio = canvas.width / canvas.clientWidth;
+  const topLeft = win.network.canvasToDOM({x: box.left, y: box.top});
+  const bottomRight = win.network.canvasToDOM({x: box.left + box.width, y: box.top + box.height});
+  const w = Math.max(1, Math.round((bottomRight.x - topLeft.x) * ratio)), h = Math.max(1, Math.round((bottomRight.y - topLeft.y) * ratio));
+  const pixels = canvas.getContext('2d').getImageData(Math.round(topLeft.x * ratio), Math.round(topLeft.y * ratio), w, h).data;
+  let dark = 0;
+  for (let i = 0; i < pixels.length; i += 4) { if (pixels[i + 3] > 0 && pixels[i] + pixels[i + 1] + pixels[i + 2] < 300) dark++; }
+  return {label: node.options.label, distinct: new Set(bitmaps).size, blank: bitmaps.filter(b => !/[1-9]/.test(b)).length,
+          dark: dark, area: w * h, frameTop: frame.getBoundingClientRect().top};
+}"""
+
+
+def test_chinese_names_are_drawn_with_a_cjk_font(seeded_db, app_url, browser_page):
+    page, blocked = browser_page
+    page.goto(f"{app_url}/?id=city-foshan&lang=zh")
+    graph_state(page, "firm-midea")
+    page.get_by_role("heading", name="探索").wait_for()
+    found = page.evaluate(GLYPHS_AND_LABEL, {"id": "firm-midea", "chars": ["美", "的", "佛", "山", "汉", "诺"]})
+    print("screenshot:", shot(page, "explore-foshan-zh"))
+    assert found["label"] == "美的", found
+    assert found["blank"] == 0 and found["distinct"] == 6, f"Chinese characters drawn as boxes or not at all: {found}"
+    assert found["dark"] > 0.03 * found["area"], f"the label's box on the canvas holds no text: {found}"
+    labels = page.evaluate("""() => { const f = [...document.querySelectorAll('iframe')].find(f => f.contentWindow.network);
+        return f.contentWindow.network.body.data.edges.get().map(e => e.kbLabel); }""")
+    assert "总部位于" in labels, labels
+    assert "lang=zh" in page.url
+    assert blocked == [], f"requests left loopback: {blocked}"
+
+
+def test_presentation_mode_starts_with_the_graph(seeded_db, app_url, browser_page):
+    page, blocked = browser_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/?id=firm-kuka&present=1")
+    graph_state(page, "firm-kuka")
+    top = page.evaluate("""() => [...document.querySelectorAll('iframe')].find(f => f.contentWindow.network)
+                                 .getBoundingClientRect().top""")
+    print(f"presentation mode at 1400x1000: the graph's frame starts {top:.0f} px down")
+    print("screenshot:", shot(page, "presentation-kuka-graph-first"))
+    assert top <= 100, f"the graph starts {top:.0f} px down, below the window's top 10%"
+    panel = page.get_by_text("Search, depth, filters and year")
+    assert panel.is_visible()
+    assert not page.get_by_label("Search an entity", exact=True).is_visible(), "the panel starts folded"
+    panel.click()
+    page.get_by_label("Search an entity", exact=True).wait_for()
+    assert page.get_by_text("Presentation mode").is_visible(), "the switches are in the panel"
+    assert blocked == [], f"requests left loopback: {blocked}"

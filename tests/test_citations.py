@@ -106,7 +106,7 @@ def test_png_download_from_the_canvas_is_a_valid_image(shown, tmp_path):
             page = context.new_page()
             page.set_content(page_html)
             page.wait_for_function("window.kbGraphSettled === true", timeout=60_000)
-            canvas = page.evaluate("(() => { const c = document.querySelector('#mynetwork canvas');"
+            canvas = page.evaluate("(() => { const c = document.querySelector('#kb-graph canvas');"
                                    " return [c.width, c.height]; })()")
             with page.expect_download() as download:
                 page.click("#kb-png")

@@ -18,7 +18,7 @@ from tests.test_graph import sample
 # coordinates turned into the canvas element's, plus the canvas's place in the frame).
 NODE_IN_FRAME = """(id) => {
   const at = network.canvasToDOM(network.getPositions([id])[id]);
-  const box = document.querySelector('#mynetwork canvas').getBoundingClientRect();
+  const box = document.querySelector('#kb-graph canvas').getBoundingClientRect();
   return {x: box.left + at.x, y: box.top + at.y};
 }"""
 SETTLED_WITH = "(id) => window.kbGraphSettled === true && window.network.body.data.nodes.getIds().includes(id)"
@@ -69,7 +69,8 @@ def test_a_click_recentres_explore_keeping_the_options_and_back_returns(seeded_d
     print(f"clicked Midea in Kuka's graph: Midea's graph drawn {time.monotonic() - started:.2f} s later")
     assert urlsplit(page.url).path == urlsplit(first).path, "the click must stay on Explore"
     assert query(page.url) == {**query(first), "id": ["firm-midea"]}, "every option but the id must be kept"
-    assert page.get_by_text("Presentation mode").is_visible()
+    # Still in presentation mode: graph-first, its switches folded with the search into one panel.
+    assert page.get_by_text("Search, depth, filters and year").is_visible()
 
     started = time.monotonic()
     page.go_back()

@@ -11,12 +11,15 @@ import pytest
 from kb import config
 
 SCRIPT = config.PROJECT_ROOT / ".ci" / "ensure-chromium"
+FONT_SCRIPT = config.PROJECT_ROOT / ".ci" / "ensure-cjk-font"
 ADVICE = ("The browser tests need Chromium: install Debian's chromium and chromium-driver packages "
           "(sudo apt-get install chromium chromium-driver), then run make test again.")
+FONT_ADVICE = ("Chinese names need a CJK font: install Debian's fonts-noto-cjk package (sudo apt-get install "
+               "fonts-noto-cjk; fonts-wqy-zenhei also does), then run make test again.")
 
 
-def run(path: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(["/bin/bash", str(SCRIPT)], capture_output=True, text=True, timeout=30,
+def run(path: str, script=SCRIPT, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(["/bin/bash", str(script)], capture_output=True, text=True, timeout=30,
                           env={"PATH": path, **env})
 
 
@@ -43,8 +46,24 @@ def test_with_chromium_on_the_path_it_says_nothing(tmp_path):
     assert (result.returncode, result.stdout, result.stderr) == (0, "", ""), result
 
 
-def test_make_test_runs_it_before_pytest():
+@pytest.mark.parametrize("env", [{"KB_BROWSER_NO_INSTALL": "1"}, {}], ids=["may not install", "no apt-get"])
+def test_without_a_cjk_font_it_stops_at_once_with_one_sentence(bare_path, env):
+    result = run(bare_path, FONT_SCRIPT, **env)
+    # No fc-list and no package manager on this PATH: nothing was tried, only the one sentence said.
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", FONT_ADVICE + "\n"), result
+
+
+def test_with_a_cjk_font_it_says_nothing(tmp_path):
+    fc_list = shutil.which("fc-list")
+    if not fc_list or not subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("this machine has no CJK font")
+    (tmp_path / "fc-list").symlink_to(fc_list)
+    result = run(str(tmp_path), FONT_SCRIPT, KB_BROWSER_NO_INSTALL="1")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", ""), result
+
+
+def test_make_test_runs_them_before_pytest():
     recipe = subprocess.run(["make", "-n", "test"], cwd=config.PROJECT_ROOT, capture_output=True, text=True,
                             env={**os.environ, "MAKEFLAGS": ""}).stdout.splitlines()
-    steps = [line for line in recipe if "ensure-chromium" in line or "pytest" in line]
-    assert steps and steps[0] == ".ci/ensure-chromium" and "pytest" in steps[-1], recipe
+    steps = [line for line in recipe if ".ci/ensure-" in line or "pytest" in line]
+    assert steps[:2] == [".ci/ensure-chromium", ".ci/ensure-cjk-font"] and "pytest" in steps[-1], recipe

@@ -80,15 +80,18 @@ def test_layout_is_seeded_and_physics_stops():
     assert 'network.once("stabilizationIterationsDone", kbSettle)' in page and "physics: {enabled: false}" in page
 
 
-def test_colours_come_from_the_schema_and_country_is_marked():
+def test_colours_and_shapes_come_from_the_schema_and_country_is_marked():
     nodes = {n["id"]: n for n in drawn(graph.to_html(sample()), "nodes")}
     for node_id, node in sample().nodes.items():
         assert nodes[node_id]["color"]["background"] == schema().color(node.type), node_id
-    assert nodes["firm-midea"]["shape"] == graph.COUNTRY_MARKS["CN"].shape
-    assert nodes["firm-kuka"]["shape"] == graph.COUNTRY_MARKS["DE"].shape
-    assert nodes["org-x"]["shape"] == graph.OTHER_COUNTRY.shape
-    assert len({n["shape"] for n in nodes.values()}) == 3, "China, Germany and other must look different"
-    assert nodes["firm-midea"]["color"]["border"] != nodes["firm-kuka"]["color"]["border"]
+        assert nodes[node_id]["shape"] == schema().entities[node.type].shape, node_id
+    assert len({n["shape"] for n in nodes.values()}) == 3, "company, city and organisation must look different"
+    borders = {node_id: (nodes[node_id]["color"]["border"], nodes[node_id]["shapeProperties"]["borderDashes"])
+               for node_id in ("firm-midea", "firm-kuka", "org-x")}
+    assert borders["firm-midea"] == (graph.COUNTRY_MARKS["CN"].border, False)
+    assert borders["firm-kuka"] == (graph.COUNTRY_MARKS["DE"].border, False)
+    assert borders["org-x"][0] == graph.OTHER_COUNTRY.border and borders["org-x"][1]
+    assert len({repr(mark) for mark in borders.values()}) == 3, "China, Germany and other must look different"
 
 
 def test_tooltips_carry_properties_and_sources():
@@ -99,7 +102,7 @@ def test_tooltips_carry_properties_and_sources():
     assert "美的" in nodes["firm-midea"]["title"] and "Company" in nodes["firm-midea"]["title"]
     assert "Foshan yearbook (City of Foshan, 2019)" in nodes["firm-midea"]["title"]
     acquired = edges[("firm-midea", "firm-kuka")]
-    assert acquired["label"] == "ACQUIRED"
+    assert acquired["label"] == "acquired"
     assert "since: 2017" in acquired["title"]
     assert "Foshan yearbook" in acquired["title"] and "src-b" in acquired["title"], "unknown ids stay visible"
     assert "none recorded" in edges[("org-x", "city-foshan")]["title"]
@@ -121,8 +124,68 @@ def test_presentation_has_larger_labels():
 
 def test_legend_lists_every_type_with_its_colour():
     shown = graph.legend()
-    assert shown["types"] == {name: entity.color for name, entity in schema().entities.items()}
-    assert set(shown["countries"]) == {"China", "Germany", "Other or none"}
+    assert shown.types == {entity.caption["en"]: (entity.color, entity.shape) for entity in schema().entities.values()}
+    assert set(shown.countries) == {"China", "Germany", "Other or none"}
+    assert shown.relations == {relation.label["en"]: (relation.color, relation.dash)
+                               for relation in schema().relations.values()}
+
+
+@pytest.mark.parametrize("language, types, relations, countries", [
+    ("en", {"Company", "City", "Organization"}, {"acquired", "headquartered in", "located in"}, "Germany"),
+    ("de", {"Unternehmen", "Stadt", "Organisation"}, {"übernahm", "Hauptsitz in", "liegt in"}, "Deutschland"),
+    ("zh", {"公司", "城市", "组织"}, {"收购", "总部位于", "位于"}, "德国"),
+])
+def test_a_drawing_carries_its_legend_in_its_language(language, types, relations, countries):
+    shown = graph.legend(language, sample())
+    assert set(shown.types) == types and set(shown.relations) == relations and countries in shown.countries
+    page = graph.to_html(sample(), language=language)
+    legend = re.search(r'<div id="kb-legend">(.*?)</div>', page).group(1)
+    assert all(text in legend for text in types | relations), legend
+
+
+@pytest.mark.parametrize("language, midea, hanover, label", [
+    ("en", "Midea", "Hanover", "headquartered in"), ("de", "Midea", "Hannover", "Hauptsitz in"),
+    ("zh", "美的", "汉诺威", "总部位于"),
+])
+def test_names_and_labels_follow_the_language_and_no_raw_relation_name_is_shown(language, midea, hanover, label):
+    g = sample()
+    g.add_node(Node("city-hanover", "Hanover", "City", "DE",
+                    {"id": "city-hanover", "name": "Hanover", "aliases": ["Hannover", "汉诺威"]}))
+    g.add_edge(Edge("e5", "firm-midea", "city-hanover", "HEADQUARTERED_IN", {"sources": []}))
+    page = graph.to_html(g, language=language)
+    nodes = {n["id"]: n["label"] for n in drawn(page, "nodes")}
+    assert (nodes["firm-midea"], nodes["city-hanover"]) == (midea, hanover)
+    labels = {e["label"] for e in drawn(page, "edges")}
+    assert label in labels, labels
+    raw = [name for name in schema().relations if name in page]
+    assert raw == [], f"raw relation names in the page: {raw}"
+    facts = g.facts(language)
+    assert {row["relation"] for row in facts} == labels
+    assert "None" not in {str(value) for row in facts for value in row.values()}, "absent values are empty cells"
+
+
+def test_line_patterns_tell_undated_ties_and_dashed_types_apart():
+    g = sample()
+    g.add_edge(Edge("e7", "org-x", "firm-kuka", "COOPERATES_WITH", {"since": "2018", "sources": []}))
+    edges = {e["label"]: e for e in drawn(graph.to_html(g), "edges")}
+    assert schema().relations["COOPERATES_WITH"].dash and not schema().relations["ACQUIRED"].dash
+    assert edges["cooperates with"]["dashes"] == graph.DASHED, "a dated tie of a dashed type"
+    assert edges["acquired"]["dashes"] is False, "a dated tie of a solid type"
+    assert edges["located in"]["dashes"] == graph.UNDATED_DOTS, "an undated tie, whatever its type"
+    assert edges["acquired"]["color"] == schema().relations["ACQUIRED"].color
+
+
+def test_a_crowded_drawing_shows_tie_labels_on_hover_only():
+    few = drawn(graph.to_html(sample()), "edges")
+    assert all(e["label"] == e["kbLabel"] != "" for e in few)
+    g = sample()
+    for number in range(graph.EDGE_LABELS_SHOWN_UP_TO):
+        g.add_node(Node(f"city-{number}", f"City {number}", "City", "CN", {"id": f"city-{number}"}))
+        g.add_edge(Edge(f"x{number}", "firm-midea", f"city-{number}", "PRODUCTION_BASE_IN", {"sources": []}))
+    page = graph.to_html(g)
+    crowded = drawn(page, "edges")
+    assert all(e["label"] == "" and e["kbLabel"] for e in crowded)
+    assert 'network.on("hoverEdge"' in page and 'network.on("select", kbShowLabels)' in page
 
 
 def test_user_text_cannot_break_out_of_the_page():
@@ -138,8 +201,8 @@ def test_a_symmetric_tie_is_drawn_without_direction_and_deal_terms_are_shown():
     g.add_edge(Edge("e5", "city-foshan", "city-hanover", "SISTER_CITY_OF", {"since": "2005", "sources": []}))
     g.add_edge(Edge("e6", "firm-midea", "firm-kuka", "OWNS", {"share": 0.95, "status": "completed", "sources": []}))
     edges = {(e["from"], e["to"], e["label"]): e for e in drawn(graph.to_html(g), "edges")}
-    sister = edges[("city-foshan", "city-hanover", "SISTER_CITY_OF")]
-    assert sister["arrows"] == {"to": {"enabled": False}} and "Foshan —SISTER_CITY_OF— Hanover" in sister["title"]
-    assert edges[("firm-midea", "firm-kuka", "ACQUIRED")]["arrows"] == "to"
-    owns = edges[("firm-midea", "firm-kuka", "OWNS")]["title"]
+    sister = edges[("city-foshan", "city-hanover", "sister city of")]
+    assert sister["arrows"] == {"to": {"enabled": False}} and "Foshan —sister city of— Hanover" in sister["title"]
+    assert edges[("firm-midea", "firm-kuka", "acquired")]["arrows"] == "to"
+    owns = edges[("firm-midea", "firm-kuka", "owns")]["title"]
     assert "share: 0.95" in owns and "status: completed" in owns

@@ -81,3 +81,42 @@ def test_external_ids_failing_their_format_are_refused(name, raw, reason):
 def test_a_format_the_schema_does_not_know_is_refused(spec):
     with pytest.raises(SchemaError, match="format must be one of"):
         parse({"entities": {"Company": {"properties": {"code": spec}}}})
+
+
+LABEL = {"en": "in", "de": "in", "zh": "在"}
+ONE_SOURCE = {"Source": {"cited": False}}
+
+
+def test_every_type_has_its_display_in_every_language():
+    for entity in schema().entities.values():
+        assert set(entity.caption) == {"en", "de", "zh"} and entity.shape, entity.name
+    for relation in schema().relations.values():
+        assert set(relation.label) == {"en", "de", "zh"}, relation.name
+        assert relation.name not in relation.label.values(), f"{relation.name}: shown by its raw name"
+    for language in ("en", "de", "zh"):
+        labels = [relation.label[language] for relation in schema().relations.values()]
+        assert len(set(labels)) == len(labels), f"two relation types share a label in {language}: a tie would be ambiguous"
+    assert schema().relation_label("HEADQUARTERED_IN", "de") == "Hauptsitz in"
+    assert schema().relation_label("HEADQUARTERED_IN", "zh") == "总部位于"
+
+
+@pytest.mark.parametrize("relation, fault", [
+    ({"from": ["City"], "to": ["City"]}, r"relations.IN.label: required"),
+    ({"from": ["City"], "to": ["City"], "label": {"en": "in", "de": "in"}}, r"relations.IN.label: missing the text in zh"),
+    ({"from": ["City"], "to": ["City"], "label": {**LABEL, "fr": "à"}}, "unknown language 'fr'"),
+    ({"from": ["City"], "to": ["City"], "label": LABEL, "color": "blue"}, r"relations.IN.color: 'blue' is not a colour"),
+    ({"from": ["City"], "to": ["City"], "label": LABEL, "dash": "yes"}, r"relations.IN.dash"),
+])
+def test_a_relation_without_its_display_is_refused(relation, fault):
+    with pytest.raises(SchemaError, match=fault):
+        parse({"entities": {"City": {}, **ONE_SOURCE}, "relations": {"IN": relation}})
+
+
+@pytest.mark.parametrize("entity, fault", [
+    ({"shape": "blob"}, r"entities.City.shape: 'blob' is not one of"),
+    ({"caption": {"en": "City"}}, r"entities.City.caption: missing the text in de, zh"),
+    ({"color": "#12345"}, r"entities.City.color"),
+])
+def test_an_entity_type_with_a_broken_display_is_refused(entity, fault):
+    with pytest.raises(SchemaError, match=fault):
+        parse({"entities": {"City": entity, **ONE_SOURCE}})

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from kb import queries
 from kb.cli import main
+from kb.render import graph
 from kb.schema import schema
 from tests.conftest import _seed_documents, seed_entities, tie_in_force
 from tests.test_app import fresh_cache, open_page  # noqa: F401 (fresh_cache: an autouse fixture)
@@ -48,7 +49,8 @@ in_force = tie_in_force
 
 
 def key(tie) -> tuple:
-    return tie["from"], tie["type"], tie["to"]
+    """A tie as a drawing shows it: its ends and its relation's label (labels are unique, tests/test_schema.py)."""
+    return tie["from"], schema().relation_label(tie["type"]), tie["to"]
 
 
 def expected_neighbourhood(centre: str, when: int | None, undated: bool = True) -> set[tuple]:
@@ -70,7 +72,8 @@ def drawn_edges(at: AppTest) -> list[dict]:
 
 
 def drawn_ties(at: AppTest) -> set[tuple]:
-    return {(e["from"], e["label"], e["to"]) for e in drawn_edges(at)}
+    # kbLabel: the label, also when a crowded drawing shows it on hover only.
+    return {(e["from"], e["kbLabel"], e["to"]) for e in drawn_edges(at)}
 
 
 def test_the_seeds_make_2015_and_2019_differ_for_foshan():
@@ -94,14 +97,14 @@ def test_foshan_as_of_2015_shows_fewer_ties_than_as_of_2019(seeded_db):
 def test_undated_ties_are_dashed_and_can_be_hidden(seeded_db):
     at = open_page("explore", id=FOSHAN, year=str(LATE))
     edges = drawn_edges(at)
-    undated = {(e["from"], e["label"], e["to"]) for e in edges if e.get("dashes")}
+    undated = {(e["from"], e["kbLabel"], e["to"]) for e in edges if e.get("dashes") == graph.UNDATED_DOTS}
     all_ties = drawn_ties(at)
-    assert undated and undated == all_ties - dated(all_ties), "exactly the undated ties are dashed"
-    assert "dashed = undated tie" in " ".join(m.value for m in at.markdown), "the legend says so"
+    assert undated and undated == all_ties - dated(all_ties), "exactly the undated ties are dotted"
+    assert "dotted = undated tie" in " ".join(m.value for m in at.markdown), "the legend says so"
     at.toggle(key="explore-hide-undated").set_value(True).run()
     assert at.query_params["undated"] == "hide"
     assert drawn_ties(at) == expected_neighbourhood(FOSHAN, LATE, undated=False)
-    assert not any(e.get("dashes") for e in drawn_edges(at))
+    assert not any(e.get("dashes") == graph.UNDATED_DOTS for e in drawn_edges(at))
     linked = open_page("explore", id=FOSHAN, year=str(LATE), undated="hide")
     assert drawn_ties(linked) == expected_neighbourhood(FOSHAN, LATE, undated=False), "the link reproduces it"
     at.toggle(key="explore-as-of").set_value(False).run()
@@ -165,7 +168,8 @@ def test_paths_as_of_a_year(seeded_readonly, when, undated):
     assert {len(p.edges) for p in paths} == ({expected} if expected else set()), (when, undated)
     by_key = {key(t): t for t in seed_ties()}
     for path in paths:
-        assert all(in_force(by_key[(e.start, e.type, e.end)], when, undated) for e in path.edges)
+        assert all(in_force(by_key[key({"from": e.start, "type": e.type, "to": e.end})], when, undated)
+                   for e in path.edges)
 
 
 def test_paths_page_keeps_the_year(seeded_db):

@@ -25,7 +25,7 @@ PNG_BUTTON = """<button id="kb-png" type="button" onclick="kbDownloadPng()"
 <script type="text/javascript">
 // The canvas is transparent where nothing is drawn: paint it on white, as a page would print it.
 function kbDownloadPng() {
-  var drawn = document.querySelector('#mynetwork canvas');
+  var drawn = document.querySelector('#kb-graph canvas');
   var out = document.createElement('canvas');
   out.width = drawn.width; out.height = drawn.height;
   var context = out.getContext('2d');
@@ -100,7 +100,7 @@ def facts_markdown(graph: Subgraph, sources: dict, title: str, today: datetime.d
     for number, edge in enumerate(_sorted_edges(graph), start=1):
         start, end = graph.nodes[edge.start], graph.nodes[edge.end]
         relation = schema().relations.get(edge.type)
-        verb = edge.type.lower().replace("_", " ")
+        verb = schema().relation_label(edge.type)
         symmetric = " (both ways)" if relation and relation.symmetric else ""
         cites = ", ".join(str(numbers[sid]) for sid in edge.sources)
         lines.append(f"{number}. {_md(start.name)} ({start.type}{', ' + start.country if start.country else ''}) "

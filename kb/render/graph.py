@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,8 @@ import jinja2
 import pyvis
 from pyvis.network import Network
 
-from kb.schema import schema
+from kb.render import i18n
+from kb.schema import DEFAULT_EDGE_COLOR, schema
 from kb.subgraph import Edge, Node, Subgraph
 
 LAYOUT_SEED = 7
@@ -23,18 +25,28 @@ STABILISATION_ITERATIONS = 200
 
 @dataclass(frozen=True)
 class CountryMark:
-    label: str
-    shape: str
+    text_key: str       # its name in kb/render/strings.yaml
     border: str
+    dashed: bool = False
 
 
-# Country is the second visual channel beside the type's colour: a shape and a border, so it
-# stays readable for colour-blind viewers and on a projector.
+# The type's colour and shape (kb/schema.yaml) carry what an entity is; its border carries the country:
+# a second channel beside colour (gold, black, grey dashed), readable for colour-blind viewers and on a projector.
 COUNTRY_MARKS = {
-    "CN": CountryMark("China", "diamond", "#f5c400"),
-    "DE": CountryMark("Germany", "square", "#000000"),
+    "CN": CountryMark("china", "#f5c400"),
+    "DE": CountryMark("germany", "#000000"),
 }
-OTHER_COUNTRY = CountryMark("Other or none", "dot", "#666666")
+OTHER_COUNTRY = CountryMark("other_country", "#666666", dashed=True)
+# The line of a tie: the relation type's colour, solid or dashed as the schema says; an undated tie (no
+# `since`) cannot be placed in time and is dotted whatever its type, so a view "as of" a year shows it apart.
+DASHED = [10, 6]
+UNDATED_DOTS = [2, 6]
+# More ties than this and their labels crowd the drawing: a tie's label shows while it (or an end) is
+# hovered or selected.
+EDGE_LABELS_SHOWN_UP_TO = 12
+# Once the layout has settled, nodes whose labels meet a node or another label are pushed apart (the page's
+# kbUntangle); measured by tests/test_legibility.py.
+UNTANGLE_LABELS = True
 
 
 @dataclass(frozen=True)
@@ -43,12 +55,13 @@ class Style:
     edge_font_size: int
     node_size: int
     height: str
+    label_width: int    # pixels: a longer entity name wraps onto more lines, rather than cross the drawing
 
 
-NORMAL = Style(font_size=14, edge_font_size=10, node_size=16, height="620px")
-PRESENTATION = Style(font_size=26, edge_font_size=16, node_size=26, height="820px")
+NORMAL = Style(font_size=14, edge_font_size=10, node_size=16, height="620px", label_width=160)
+PRESENTATION = Style(font_size=26, edge_font_size=16, node_size=26, height="820px", label_width=280)
 # A story's step: as large as presentation mode, as high as the frame the player gives it.
-FULL_WINDOW = Style(font_size=26, edge_font_size=16, node_size=26, height="100vh")
+FULL_WINDOW = Style(font_size=26, edge_font_size=16, node_size=26, height="100vh", label_width=280)
 
 VIS_FILE_NAME = "vis-network.min.js"
 TEMPLATE = Path(__file__).with_name("templates") / "graph.html"
@@ -81,13 +94,45 @@ def country_mark(country: str | None) -> CountryMark:
     return COUNTRY_MARKS.get(country or "", OTHER_COUNTRY)
 
 
-def legend() -> dict:
-    """What the colours and shapes mean: {'types': {type: colour}, 'countries': {label: (shape, border)}}."""
+@dataclass(frozen=True)
+class Legend:
+    types: dict         # caption -> (colour, shape)
+    countries: dict     # caption -> (border colour, dashed)
+    relations: dict     # label -> (colour, dashed)
+
+
+def legend(language: str = i18n.DEFAULT, graph: Subgraph | None = None) -> Legend:
+    """What the colours, shapes and lines mean, in the language; with a graph, only what it draws."""
+    types = [t for t in schema().entities if graph is None or any(n.type == t for n in graph.nodes.values())]
+    relations = [r for r in schema().relations if graph is None or any(e.type == r for e in graph.edges.values())]
     marks = [*COUNTRY_MARKS.values(), OTHER_COUNTRY]
-    return {
-        "types": {name: entity.color for name, entity in schema().entities.items()},
-        "countries": {mark.label: (mark.shape, mark.border) for mark in marks},
-    }
+    return Legend(
+        {schema().entity_caption(t, language): (schema().color(t), schema().entities[t].shape) for t in types},
+        {i18n.text(mark.text_key, language): (mark.border, mark.dashed) for mark in marks},
+        {schema().relation_label(r, language): (schema().relations[r].color, schema().relations[r].dash)
+         for r in relations})
+
+
+SHAPE_SYMBOLS = {"dot": "●", "square": "■", "diamond": "◆", "triangle": "▲", "triangleDown": "▼", "star": "★",
+                 "hexagon": "⬢"}
+
+
+def legend_html(shown: Legend, language: str = i18n.DEFAULT) -> str:
+    """The legend as one block of HTML (escaped), for the app's pages and for every drawn page."""
+    def esc(value) -> str:
+        return html.escape(str(value))
+    types = " ".join(f'<span style="color:{colour}">{SHAPE_SYMBOLS.get(shape, "●")}</span>&nbsp;{esc(name)}'
+                     for name, (colour, shape) in shown.types.items())
+    countries = " ".join(f'<span style="border:2px {"dashed" if dashed else "solid"} {border};padding:0 4px">'
+                         f'&nbsp;</span>&nbsp;{esc(name)}' for name, (border, dashed) in shown.countries.items())
+    relations = " ".join(f'<span style="color:{colour}">{"╌╌" if dashed else "──"}</span>&nbsp;{esc(name)}'
+                         for name, (colour, dashed) in shown.relations.items())
+    parts = [f"<b>{esc(i18n.text('legend', language))}</b> · {esc(i18n.text('legend_types', language))}: {types}",
+             f"{esc(i18n.text('legend_countries', language))}: {countries}"]
+    if relations:
+        parts.append(f"{esc(i18n.text('legend_relations', language))}: {relations} · "
+                     f"{esc(i18n.text('legend_lines', language))}")
+    return "<br>".join(parts)
 
 
 def _sources_text(source_ids, source_titles: dict) -> str:
@@ -97,10 +142,11 @@ def _sources_text(source_ids, source_titles: dict) -> str:
     return "Sources:\n" + "\n".join(f"• {text}" for text in cited)
 
 
-def node_tooltip(node: Node, source_titles: dict) -> str:
+def node_tooltip(node: Node, source_titles: dict, language: str = i18n.DEFAULT) -> str:
     """Plain text (vis-network shows titles as text): type, country, key properties, sources."""
     mark = country_mark(node.country)
-    lines = [node.name, f"{node.type} · {node.country or '-'} ({mark.label})"]
+    lines = [node.name, f"{schema().entity_caption(node.type, language)} · {node.country or '-'} "
+                        f"({i18n.text(mark.text_key, language)})"]
     aliases = node.properties.get("aliases")
     if aliases:
         lines.append("Also: " + ", ".join(aliases))
@@ -114,9 +160,10 @@ def _is_symmetric(edge: Edge) -> bool:
     return bool(relation and relation.symmetric)
 
 
-def edge_tooltip(edge: Edge, nodes: dict, source_titles: dict) -> str:
+def edge_tooltip(edge: Edge, nodes: dict, source_titles: dict, language: str = i18n.DEFAULT) -> str:
     arrow = "—" if _is_symmetric(edge) else "→"
-    lines = [f"{nodes[edge.start].name} —{edge.type}{arrow} {nodes[edge.end].name}"]
+    label = schema().relation_label(edge.type, language)
+    lines = [f"{nodes[edge.start].shown_name(language)} —{label}{arrow} {nodes[edge.end].shown_name(language)}"]
     for key in ("since", "until", "role", "share", "status", "value_usd_m", "note"):
         if edge.properties.get(key) not in (None, ""):
             lines.append(f"{key}: {edge.properties[key]}")
@@ -135,9 +182,10 @@ def _options(style: Style) -> dict:
             "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 120, "avoidOverlap": 0.4},
             "stabilization": {"enabled": True, "iterations": STABILISATION_ITERATIONS, "fit": True},
         },
-        "nodes": {"font": {"size": style.font_size}, "size": style.node_size, "borderWidth": 3},
+        "nodes": {"font": {"size": style.font_size}, "size": style.node_size, "borderWidth": 3,
+                  "widthConstraint": {"maximum": style.label_width}},
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}, "smooth": {"type": "continuous"},
-                  "font": {"size": style.edge_font_size, "align": "middle"}, "color": {"inherit": False}},
+                  "font": {"size": style.edge_font_size, "align": "horizontal"}, "color": {"inherit": False}},
         "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False},
     }
 
@@ -148,12 +196,13 @@ def _edge_order(edge: Edge) -> tuple:
 
 
 def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | None = None,
-            node_style: dict | None = None, style: Style | None = None) -> "Drawing":
+            node_style: dict | None = None, style: Style | None = None, language: str = i18n.DEFAULT) -> "Drawing":
     """The subgraph's network as pyvis builds it (nodes, edges, options), ready to be made a page.
 
     node_style: id -> {"color": fill, "size": pixels} to replace the type's colour and the default size
     (the Analysis page colours by community and sizes by a measure); style, when given, replaces the one
-    presentation chooses."""
+    presentation chooses; language: of the entities' names, the ties' labels and the legend."""
+    language = i18n.language_of(language)
     style = style or (PRESENTATION if presentation else NORMAL)
     titles = source_titles or {}
     net = Network(height=style.height, width="100%", directed=True, cdn_resources="in_line")
@@ -162,10 +211,13 @@ def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | N
         mark = country_mark(node.country)
         own = (node_style or {}).get(node.id, {})
         fill = own.get("color", schema().color(node.type))
-        net.add_node(node.id, label=node.name, shape=mark.shape, title=node_tooltip(node, titles),
+        shape = schema().entities[node.type].shape if node.type in schema().entities else "dot"
+        net.add_node(node.id, label=node.shown_name(language), shape=shape, title=node_tooltip(node, titles, language),
                      color={"background": fill, "border": mark.border,
                             "highlight": {"background": fill, "border": mark.border}},
+                     shapeProperties={"borderDashes": [5, 4] if mark.dashed else False},
                      **({"size": own["size"]} if "size" in own else {}))
+    hover_labels = len(graph.edges) > EDGE_LABELS_SHOWN_UP_TO
     parallel = {}
     for edge in sorted(graph.edges.values(), key=_edge_order):
         pair = frozenset((edge.start, edge.end))
@@ -174,13 +226,18 @@ def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | N
         smooth = {"enabled": True, "type": "curvedCW", "roundness": 0.25 * rank} if rank else None
         # A symmetric tie (two sister cities) has no direction to show.
         arrows = {"arrows": {"to": {"enabled": False}}} if _is_symmetric(edge) else {}
-        # An undated tie (no `since`) cannot be placed in time: dashed, so a view "as of" a year shows it apart.
-        net.add_edge(edge.start, edge.end, label=edge.type, title=edge_tooltip(edge, graph.nodes, titles),
-                     color="#888888", dashes=not edge.properties.get("since"),
+        relation = schema().relations.get(edge.type)
+        label = schema().relation_label(edge.type, language)
+        dashes = UNDATED_DOTS if not edge.properties.get("since") else DASHED if relation and relation.dash else False
+        # Crowded: the label waits in kbLabel until the tie is hovered or selected (the page's script).
+        net.add_edge(edge.start, edge.end, label="" if hover_labels else label, kbLabel=label,
+                     title=edge_tooltip(edge, graph.nodes, titles, language),
+                     color=relation.color if relation else DEFAULT_EDGE_COLOR, dashes=dashes,
                      **({"smooth": smooth} if smooth else {}), **arrows)
     net.options = _options(style)
     nodes, edges, *_ = net.get_network_data()
-    return Drawing(style.height, _script_json(nodes), _script_json(edges), _script_json(net.options))
+    return Drawing(style.height, _script_json(nodes), _script_json(edges), _script_json(net.options),
+                   legend_html(legend(language, graph), language), hover_labels)
 
 
 @dataclass(frozen=True)
@@ -189,14 +246,19 @@ class Drawing:
     nodes: str          # JSON, safe inside a script
     edges: str
     options: str
+    legend: str = ""            # HTML: what the drawn colours, shapes and lines mean
+    hover_labels: bool = False  # the ties' labels show on hover or selection only
 
-    def page(self, vis_url: str | None = None, extras: tuple = ()) -> str:
+    def page(self, vis_url: str | None = None, extras: tuple = (), with_legend: bool = True) -> str:
         """One standalone HTML page (templates/graph.html); the same graph gives the same page byte for
         byte. vis_url: load vis-network from there (the app's published copy, which the browser caches
         across drawings) instead of holding its 900 KB. extras: HTML the page ends with (scripts such
-        as node_link_script's, buttons)."""
+        as node_link_script's, buttons). with_legend: the legend under the drawing (the app's pages show
+        their own beside the frame)."""
         return _template().render(height=self.height, nodes=self.nodes, edges=self.edges, options=self.options,
-                                  vis_url=vis_url, vis_library=None if vis_url else vis_library(), extras=extras)
+                                  vis_url=vis_url, vis_library=None if vis_url else vis_library(), extras=extras,
+                                  legend=self.legend if with_legend else "", hover_labels=self.hover_labels,
+                                  untangle=UNTANGLE_LABELS)
 
 
 def to_html(graph: Subgraph, **drawn) -> str:

@@ -33,7 +33,7 @@ OPTIONAL = {"explore": ("depth", "entity_types", "relation_types", "year", "unda
 # frame changes size; a small graph may be drawn larger than life, for the back of the room. And a key
 # pressed while the graph has the focus reaches the page that plays the story (the app's buttons or the
 # exported player) as if pressed there; that part alone (PASS_KEYS_SCRIPT) goes into a map step's page.
-STEP_SCRIPT = """<style>html, body { overflow: hidden; } #mynetwork { border: none; }</style>
+STEP_SCRIPT = """<style>html, body { overflow: hidden; } #kb-graph { border: none; }</style>
 <script type="text/javascript">
 function kbFit() { network.fit({maxZoomLevel: 1.6}); }
 (function fitWhenSettled() { if (window.kbGraphSettled) { kbFit(); } else { setTimeout(fitWhenSettled, 50); } })();
@@ -328,14 +328,14 @@ def _cell(value) -> str:
     return "" if shown is None else str(shown)
 
 
-def graph_page(graph: Subgraph, vis_url: str | None = None) -> str:
-    """A step's graph as a standalone page filling its frame, large as in presentation mode, passing
-    the arrow keys on (vis_url: see kb.render.graph Drawing.page)."""
+def graph_page(graph: Subgraph, vis_url: str | None = None, language: str = "en") -> str:
+    """A step's graph as a standalone page filling its frame, large as in presentation mode, with its
+    legend, passing the arrow keys on (vis_url: see kb.render.graph Drawing.page)."""
     from kb import queries
     from kb.render import graph as kb_graph
 
     titles = queries.source_titles(tuple(sorted(set(graph.source_ids()))))
-    drawn = kb_graph.drawing(graph, source_titles=titles, style=kb_graph.FULL_WINDOW)
+    drawn = kb_graph.drawing(graph, source_titles=titles, style=kb_graph.FULL_WINDOW, language=language)
     return drawn.page(vis_url=vis_url, extras=(STEP_SCRIPT,))
 
 
