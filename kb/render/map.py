@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.geo import MapData, Place
+from kb.schema import schema
 
 OUTLINES = Path(__file__).with_name("outlines") / "countries.geojson"
 WIDTH, HEIGHT = 1400, 700
@@ -97,8 +98,8 @@ def colour(relation_type: str, shown: list[str]) -> str:
 
 
 def relation_label(relation_type: str) -> str:
-    """How a relation type is named on the map: SISTER_CITY_OF -> sister city of."""
-    return relation_type.replace("_", " ").lower()
+    """How a relation type is named on the map: its English label in the schema."""
+    return schema().relation_label(relation_type)
 
 
 def _outline_paths() -> str:
