@@ -35,6 +35,7 @@ def server_offline(echo, error: type[KBError]):
         yield
         step_failed = False
     finally:
+        echo("Starting the local Neo4j server again.")
         started = time.monotonic()
         try:
             start_local(echo, error, command)
