@@ -194,3 +194,17 @@ def test_plans_and_failed_deals_are_never_in_force(seeded_readonly):
 ])
 def test_open_entities_are_placed(seeded_readonly, what, cypher):
     assert [r["id"] for r in db.read(cypher)] == [], what
+
+
+def test_every_tie_is_stated_once_across_the_files():
+    """A tie two files both state would be counted twice in a load's report: its sources go together."""
+    stated = {}
+    for path in sorted(SEEDS.rglob("*.yaml")):
+        for relation in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("relations") or []:
+            key = schema().relation(relation["type"]).key
+            ends = (relation["from"], relation["to"])
+            if relation["type"] in SYMMETRIC:
+                ends = tuple(sorted(ends))
+            identity = (relation["type"], *ends, relation.get(key) if key else None)
+            stated.setdefault(identity, []).append(path.name)
+    assert {identity: files for identity, files in stated.items() if len(files) > 1} == {}
