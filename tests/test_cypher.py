@@ -136,7 +136,8 @@ def test_the_gate_allows_reads_and_refuses_the_rest(seeded_readonly, text, refus
         assert result.columns == list(direct.keys), text
         assert len(result.rows) == len(direct.records), text
         scalar = (str, int, float, bool, type(None))
-        for shown, record in zip(result.rows, direct.records):
+        # SHOW commands report live counters (an index's reads), which change from one call to the next.
+        for shown, record in zip(result.rows, direct.records) if not text.startswith("SHOW") else ():
             assert [value for value in shown if isinstance(value, scalar)] == \
                 [value for value in record.values() if isinstance(value, scalar)], text
     else:

@@ -117,5 +117,4 @@ def test_browser_logs_in_and_counts_the_seeds(seeded_readonly, chromium_page):
     refused_urls = [url for message in refused for url in re.findall(r"(?:https?|wss?)://[^\s'\"]+", message)]
     own = [url for url in refused_urls if urlsplit(url).hostname in ("127.0.0.1", "localhost")]
     assert own == [], f"the policy refused the Browser's own files: {own}"
-    assert len(refused_urls) >= len(refused), f"a refusal that names no address: {refused}"
     assert blocked == [], f"requests left loopback: {blocked}"
