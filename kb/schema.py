@@ -226,14 +226,18 @@ def parse(document: dict) -> Schema:
     return Schema(entities, relations)
 
 
+def read_yaml(path: Path, error: type[Exception]):
+    """A data file of the project, parsed; error (one line naming the file) if it is not valid YAML."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as problem:
+        raise error(f"{path}: not valid YAML: {problem}") from None
+
+
 @functools.lru_cache(maxsize=1)
 def schema() -> Schema:
     """The project's schema, read once per process."""
-    try:
-        document = yaml.safe_load(SCHEMA_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise SchemaError(f"{SCHEMA_FILE}: not valid YAML: {error}") from None
-    return parse(document or {})
+    return parse(read_yaml(SCHEMA_FILE, SchemaError) or {})
 
 
 def coerce(prop: Property, value):

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ahocorasick
-import yaml
 from pypinyin import lazy_pinyin
 
 from kb import db, keys
 from kb.errors import InvalidRecord, KBError
-from kb.schema import ENTITY_LABEL, schema
+from kb.schema import ENTITY_LABEL, read_yaml, schema
 from loaders import document
 from loaders.mentions import Matcher
 from loaders.records import Validator
@@ -290,11 +289,7 @@ def parse_cues(data: dict, where: str = str(CUES_FILE)) -> Cues:
 @functools.lru_cache(maxsize=1)
 def cues() -> Cues:
     """The project's cues, read once per process."""
-    try:
-        data = yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise CueError(f"{CUES_FILE}: not valid YAML: {error}") from None
-    return parse_cues(data)
+    return parse_cues(read_yaml(CUES_FILE, CueError))
 
 
 # ----------------------------------------------------------------------------------------- sentences
