@@ -93,7 +93,7 @@ TYPE_PROPERTIES = {
 RELATION_PROPERTIES = ["sources", "since", "until", "note"]
 RELATION_EXTRA_PROPERTIES = {"OWNS": ["share"], "MEMBER_OF": ["founding"], "COOPERATES_WITH": ["sector"],
                              "HOLDS_OFFICE": ["role"], "PARTICIPATED_IN": ["role"], "CONSOLIDATES": ["level"],
-                             "MENTIONS": ["count"]}
+                             "MENTIONS": ["count"], "SITE_IN": ["kind"]}
 
 
 def _header(declared, names: list[str]) -> list[str]:
@@ -161,6 +161,11 @@ SPECS = [
     Spec("RELEASED_AT", "Document", "Event", 0.02),
     Spec("PUBLISHED_BY", "Document", "Organization", 0.02),
     Spec("PUBLISHED_BY", "Document", "Company", 0.02),
+    Spec("SITE_IN", "Company", "City", 0.03),
+    Spec("REGION_PARTNER_OF", "Region", "Region", 0.002),
+    Spec("DISTRICT_PARTNER_OF", "Region", "City", 0.002),
+    Spec("ORGANIZED_BY", "Event", "Organization", 0.01),
+    Spec("EDITION_OF", "Event", "Event", 0.01),
 ]
 TARGET_SKEW = 2.5     # index = n * u**skew: higher means fatter hubs at the low indices
 OUT_DEGREE_ALPHA = 1.6  # Pareto shape of how many ties each start entity has
@@ -461,6 +466,8 @@ class _Generator:
             row.append(rng.choice(("direct", "ultimate")))
         elif type_name == "MENTIONS":
             row.append(rng.randint(1, 5))
+        elif type_name == "SITE_IN":
+            row.append(rng.choice(schema().relation("SITE_IN").properties["kind"].values))
         return row
 
     def _targets(self, spec: Spec, start: int, degree: int, slots: int, to_index, taken=frozenset()) -> list[int]:
