@@ -62,8 +62,9 @@ def data_model() -> str:
               "| entity type | colour | shape | en | de | zh |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | `{entity.color}` | {entity.shape} | {' | '.join(entity.shown(lang) for lang in LANGUAGES)} |"
               for name, entity in found.entities.items()]
-    lines += ["", "| relation type | colour | line | en | de | zh |", "|---|---|---|---|---|---|"]
+    lines += ["", "| relation type | colour | line | on the map | en | de | zh |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {name} | `{relation.color}` | {'dashed' if relation.dash else 'solid'} | "
+              f"{f'`{relation.map_color}`' if relation.map_color else 'a spare colour'} | "
               f"{' | '.join(relation.shown(lang) for lang in LANGUAGES)} |" for name, relation in found.relations.items()]
     return "\n".join(lines) + "\n"
 

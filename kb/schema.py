@@ -74,6 +74,9 @@ class RelationType(_WithProperties):
     label: dict = field(default_factory=dict)       # language -> display label ("headquartered in")
     color: str = DEFAULT_EDGE_COLOR
     dash: bool = False
+    # The map draws few types at once and tells them by colour alone, so it takes a colour per type
+    # where the drawings' colours go by family; None: the map picks one of its spare colours.
+    map_color: str | None = None
 
     def shown(self, language: str) -> str:
         """The relation's display label in the language (English where that language has none)."""
@@ -218,7 +221,8 @@ def parse(document: dict) -> Schema:
         relations[name] = RelationType(name, spec.get("help", ""), frozenset(spec["from"]), frozenset(spec["to"]),
                                        props, key, symmetric,
                                        _texts(spec.get("label"), f"relations.{name}.label", required=True),
-                                       _color(spec.get("color"), f"relations.{name}.color", DEFAULT_EDGE_COLOR), dash)
+                                       _color(spec.get("color"), f"relations.{name}.color", DEFAULT_EDGE_COLOR), dash,
+                                       _color(spec.get("map_color"), f"relations.{name}.map_color", None))
     if ENTITY_LABEL in entities:
         raise SchemaError(f"entities: {ENTITY_LABEL!r} is reserved for the label every entity carries")
     if sum(1 for entity in entities.values() if not entity.cited) != 1:

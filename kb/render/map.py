@@ -22,12 +22,7 @@ LABELLED = 30
 LABEL_FONT = 15          # px in the SVG's units (kb-label in PAGE)
 LABEL_WIDTH = 0.58       # of the font size, an average letter's width
 MAX_TIES_IN_TOOLTIP = 12
-# Colours of the relation types most maps show; any other type takes the next of OTHER_COLOURS.
-COLOURS = {
-    "SISTER_CITY_OF": "#d62728", "REGION_PARTNER_OF": "#9467bd", "DISTRICT_PARTNER_OF": "#e377c2",
-    "PRODUCTION_BASE_IN": "#1f77b4", "SITE_IN": "#17becf", "ACQUIRED": "#ff7f0e", "PARENT_OF": "#2ca02c",
-    "OWNS": "#8c564b", "COOPERATES_WITH": "#bcbd22", "MEMBER_OF": "#7f7f7f",
-}
+# A relation type without a map colour in the schema takes the next of these.
 OTHER_COLOURS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354")
 # An arc whose ties never held (plans, blocked or withdrawn deals).
 DASHED = ' stroke-dasharray="7 5"'
@@ -91,9 +86,10 @@ def bounding_box(country: str) -> tuple[float, float, float, float]:
 
 
 def colour(relation_type: str, shown: list[str]) -> str:
-    if relation_type in COLOURS:
-        return COLOURS[relation_type]
-    others = [name for name in shown if name not in COLOURS]
+    declared = schema().relation(relation_type).map_color
+    if declared:
+        return declared
+    others = [name for name in shown if not schema().relation(name).map_color]
     return OTHER_COLOURS[others.index(relation_type) % len(OTHER_COLOURS)] if relation_type in others else "#555555"
 
 
