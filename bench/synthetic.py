@@ -311,7 +311,7 @@ class _Writer:
         self.rows = 0
 
     def write(self, row: list) -> None:
-        self.csv.writerow(["" if v is None else types.LIST_SEPARATOR.join(v) if isinstance(v, list) else v for v in row])
+        self.csv.writerow([types.csv_cell(v) for v in row])
         self.rows += 1
 
     def close(self) -> int:

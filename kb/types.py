@@ -132,12 +132,13 @@ def header_field(name: str, type_name: str) -> str:
     return name if type_name == "string" else f"{name}:{type_name}"
 
 
-def csv_cell(value) -> str:
-    """A stored value as a cell of our CSV files (lists joined by LIST_SEPARATOR; absent is empty)."""
+def csv_cell(value, separator: str = LIST_SEPARATOR) -> str:
+    """A stored value as a CSV cell (a list joined by separator: LIST_SEPARATOR in our files, bulk mode's
+    own delimiter in its import files; absent is empty)."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(v) for v in value)
+        return separator.join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -143,16 +143,15 @@ class _ImportFile:
 
     def add(self, first: list, props: dict) -> None:
         """Write a row: the first cells, then the properties in column order. The csv module writes an
-        absent value (None) as an empty cell and a number as its repr; lists and booleans need us."""
+        absent value (None) as an empty cell and a number as its repr; lists and booleans take
+        kb.types.csv_cell (only those columns: a call per cell would slow a million-row import)."""
         cells = [props.get(name) for name in self.names]
         for index in self.list_columns:
-            items = cells[index]
-            if items is not None:
-                self.array_joins += len(items) - 1
-                cells[index] = ARRAY_DELIMITER.join(items)
-        for index in self.boolean_columns:
             if cells[index] is not None:
-                cells[index] = "true" if cells[index] else "false"
+                self.array_joins += len(cells[index]) - 1
+                cells[index] = types.csv_cell(cells[index], ARRAY_DELIMITER)
+        for index in self.boolean_columns:
+            cells[index] = types.csv_cell(cells[index])
         self._writer.writerow(first + cells)
         self.rows += 1
 
