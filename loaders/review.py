@@ -34,9 +34,11 @@ PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 STATES = (PENDING, ACCEPTED, REJECTED)
 
 CONSTRAINT = f"CREATE CONSTRAINT review_item_id IF NOT EXISTS FOR (r:{LABEL}) REQUIRE r.id IS UNIQUE"
-# A pending item takes the latest evidence; a judged one is left as it was judged.
+# A pending item takes the latest evidence; a judged one is left as it was judged. A pending item of the
+# document that its latest text no longer proposes (a new version of the article) goes.
 QUEUE_QUERY = (
-    f"UNWIND $rows AS row MERGE (r:{LABEL} {{id: row.id}}) "
+    f"CALL () {{ MATCH (r:{LABEL} {{document: $document, state: 'pending'}}) WHERE NOT r.id IN $ids DELETE r }} "
+    f"WITH 1 AS once UNWIND $rows AS row MERGE (r:{LABEL} {{id: row.id}}) "
     "ON CREATE SET r += row, r.state = 'pending', r.created = $today "
     "WITH r, row WHERE r.state = 'pending' SET r += row RETURN count(r) AS pending"
 )
@@ -84,7 +86,8 @@ def unjudged(candidates: list, judgements: set) -> list:
 
 
 def queue(article, candidates: list, records: list[dict], today: str | None = None) -> int:
-    """Keep the article's candidates as review items; returns how many are pending afterwards.
+    """Keep the article's candidates as review items, dropping its pending items that the article no longer
+    proposes; returns how many of its candidates are pending afterwards.
     records: the article's Source and Document records (loaders/extract.source_records)."""
     db.write(CONSTRAINT)
     rows = [{"id": item_id(c.document, c.identity), "key": _key(c.identity), "document": c.document,
@@ -94,9 +97,9 @@ def queue(article, candidates: list, records: list[dict], today: str | None = No
              "sentence": c.evidence["sentence"], "offsets": f"{c.evidence['start']}:{c.evidence['end']}",
              "cue": c.cue, "confidence": c.confidence, "records": json.dumps(records, ensure_ascii=False)}
             for c in candidates]
-    if not rows:
-        return 0
-    return db.write(QUEUE_QUERY, rows=rows, today=today or dt.date.today().isoformat())[0]["pending"]
+    found = db.write(QUEUE_QUERY, rows=rows, ids=[row["id"] for row in rows], document=article.document_id,
+                     today=today or dt.date.today().isoformat())
+    return found[0]["pending"] if found else 0
 
 
 def get(review_id: str) -> dict:

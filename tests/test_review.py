@@ -222,3 +222,26 @@ def test_review_page_edits_before_accepting_and_shows_a_refused_edit(queue):
     at.button(key=f"accept-edited-{item['id']}").click().run()
     assert review.get(item["id"])["state"] == "accepted"
     assert tie("firm-vw", "PARENT_OF", "firm-vw-anhui")["share"] == 0.75
+
+
+def test_a_new_version_of_an_article_replaces_its_pending_candidates(seeded_db, tmp_path):
+    """Same URL, new text: the candidates the new text no longer states leave the queue; a judged one stays."""
+    text = PLANTS.read_text(encoding="utf-8").replace("---\n", "---\nurl: https://example.org/plants\n", 1)
+    first, second = tmp_path / "v1" / "plants.md", tmp_path / "v2" / "plants.md"
+    for path in (first, second):
+        path.parent.mkdir()
+    first.write_text(text, encoding="utf-8")
+    suppliers = next(line for line in text.splitlines() if "ZF Friedrichshafen" in line)
+    new_text = text.replace(suppliers, "Suppliers are following.")
+    second.write_text(new_text, encoding="utf-8")
+    run("extract", first, "--queue")
+    before = queued()
+    accepted = before[("PRODUCTION_BASE_IN", "firm-bba", "city-shenyang")]
+    run("review", "accept", accepted["id"])
+    dropped = {tie for tie, item in before.items() if item["sentence"] not in new_text}
+    assert ("PRODUCTION_BASE_IN", "firm-zf", "city-shenyang") in dropped, dropped
+    run("extract", second, "--queue")
+    after = queued()
+    assert set(after) == set(before) - dropped, (set(before) - set(after), dropped)
+    assert after[("PRODUCTION_BASE_IN", "firm-bba", "city-shenyang")]["state"] == "accepted"
+    assert {item["document"] for item in after.values()} == {accepted["document"]}
