@@ -1,13 +1,21 @@
 """Fixtures: a real Neo4j for the whole run (the project's local server on a free port with a
-temporary data folder, or the database named by NEO4J_URI), cleaned between tests."""
+temporary data folder, or the database named by NEO4J_URI), cleaned between tests; one Streamlit app
+and one headless Chromium for the whole run, shared by the browser tests (each test gets a fresh
+browser context: its own cookies, storage and request routing)."""
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from playwright import sync_api as playwright_api
 
 from kb import config, db, ddl
 from kb.ops import backup, server
@@ -128,7 +136,84 @@ def seed_totals() -> tuple[int, int]:
     return sum(entities.values()), sum(relations.values())
 
 
-BROWSER_FIXTURES = {"browser_page", "app_url"}
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="session")
+def app_url(neo4j_server):
+    """`streamlit run app.py` on a free loopback port with the test database's settings, started once
+    for the run (a start costs seconds): the browser tests all read the seeds, so what the app caches
+    for one of them holds for the next, and each test opens its own browser session."""
+    port = free_port()
+    log = open(config.home() / "streamlit.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=config.PROJECT_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{url}/_stcore/health", process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _wait_for(health_url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"streamlit exited; see {config.home() / 'streamlit.log'}"
+        try:
+            with urllib.request.urlopen(health_url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"streamlit did not answer at {health_url} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the run (a launch costs seconds). Playwright's sync API allows one
+    driver per thread: a test that needs a browser takes this one (or browser_page) and opens its own
+    context, it never starts `sync_playwright()` itself."""
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def only_loopback(blocked: list):
+    """A route handler that aborts every request to a host other than loopback and lists it in blocked."""
+    def route_request(route):
+        parts = urlsplit(route.request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK:
+            blocked.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+    return route_request
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A page in a fresh context of the shared Chromium whose requests to any non-loopback host are
+    aborted; yields (page, blocked)."""
+    blocked = []
+    context = chromium.new_context(viewport={"width": 1400, "height": 1100})
+    context.route("**/*", only_loopback(blocked))
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    yield page, blocked
+    context.close()
+
+
+BROWSER_FIXTURES = {"browser_page", "app_url", "chromium"}
 
 
 def pytest_collection_modifyitems(items):

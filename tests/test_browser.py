@@ -2,28 +2,15 @@
 to another host blocked and recorded."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright import sync_api as playwright_api
 
 from kb import config
-from tests.conftest import free_port
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, WAIT_MS, only_loopback  # noqa: F401 (imported from here)
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-SCREENSHOTS = config.PROJECT_ROOT / "test-output"
-WAIT_MS = 60_000
 
 # Run in the app's page: the graph iframe (same origin, srcdoc) whose vis network holds the wanted node,
 # has settled, and whose canvas holds painted pixels (a blank iframe has none). Null until then.
@@ -44,62 +31,16 @@ DRAWN_GRAPH = """(wanted) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def app_url(neo4j_server):
-    """`streamlit run app.py` on a free loopback port, with the test's database settings."""
-    port = free_port()
-    log = open(config.home() / "streamlit.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=config.PROJECT_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{url}/_stcore/health", process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def _wait_for(health_url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"streamlit exited; see {config.home() / 'streamlit.log'}"
-        try:
-            with urllib.request.urlopen(health_url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"streamlit did not answer at {health_url} within {seconds} s")
-
-
-def only_loopback(blocked: list):
-    """A route handler that aborts every request to a host other than loopback and lists it in blocked."""
-    def route_request(route):
-        parts = urlsplit(route.request.url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOOPBACK:
-            blocked.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-    return route_request
+# Modules that import these two fixtures from here get the run's shared app and browser page (they
+# live in conftest); an import of conftest's own functions would start a second app per module.
+@pytest.fixture
+def app_url(app_url):
+    return app_url
 
 
 @pytest.fixture
-def browser_page():
-    """A Chromium page whose requests to any non-loopback host are aborted; yields (page, blocked)."""
-    blocked = []
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1100})
-        context.route("**/*", only_loopback(blocked))
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        yield page, blocked
-        browser.close()
+def browser_page(browser_page):
+    return browser_page
 
 
 def graph_state(page, wanted: str) -> dict:

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from PIL import Image
-from playwright import sync_api as playwright_api
 
 from kb import analysis
 from kb.render import citations
@@ -18,8 +17,6 @@ from tests.conftest import SEEDS
 
 # Midea's takeover of Kuka and the places around it: ties citing news, reports and reference sources.
 IDS = ["firm-kuka", "firm-midea", "city-augsburg", "city-foshan", "country-cn", "country-de"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ENTRY = re.compile(r"@(\w+)\{([^,]+),\n(.*?)\n\}", re.DOTALL)
 
@@ -86,7 +83,7 @@ def test_bibtex_escapes_what_tex_reads_as_commands():
 
 
 @pytest.mark.browser
-def test_png_download_from_the_canvas_is_a_valid_image(shown, tmp_path):
+def test_png_download_from_the_canvas_is_a_valid_image(shown, chromium, tmp_path):
     drawn, _ = shown
     page_html = kb_graph.drawing(drawn).page(extras=(citations.png_download("kuka.png"),))
     blocked = []
@@ -98,22 +95,20 @@ def test_png_download_from_the_canvas_is_a_valid_image(shown, tmp_path):
         else:
             route.continue_()
 
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1200, "height": 800}, accept_downloads=True)
-            context.route("**/*", only_local)
-            page = context.new_page()
-            page.set_content(page_html)
-            page.wait_for_function("window.kbGraphSettled === true", timeout=60_000)
-            canvas = page.evaluate("(() => { const c = document.querySelector('#kb-graph canvas');"
-                                   " return [c.width, c.height]; })()")
-            with page.expect_download() as download:
-                page.click("#kb-png")
-            saved = tmp_path / download.value.suggested_filename
-            download.value.save_as(saved)
-        finally:
-            browser.close()
+    context = chromium.new_context(viewport={"width": 1200, "height": 800}, accept_downloads=True)
+    try:
+        context.route("**/*", only_local)
+        page = context.new_page()
+        page.set_content(page_html)
+        page.wait_for_function("window.kbGraphSettled === true", timeout=60_000)
+        canvas = page.evaluate("(() => { const c = document.querySelector('#kb-graph canvas');"
+                               " return [c.width, c.height]; })()")
+        with page.expect_download() as download:
+            page.click("#kb-png")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+    finally:
+        context.close()
     data = saved.read_bytes()
     assert saved.name == "kuka.png" and data.startswith(PNG_SIGNATURE)
     image = Image.open(io.BytesIO(data))

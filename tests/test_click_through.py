@@ -8,10 +8,9 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright import sync_api as playwright_api
 
 from kb.render import graph
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, app_url, browser_page, graph_state  # noqa: F401 (fixtures)
+from tests.test_browser import graph_state
 from tests.test_graph import sample
 
 # Run in a graph's frame: where the node is drawn, in the frame's own pixels (vis-network's canvas
@@ -125,16 +124,15 @@ def test_a_click_in_the_paths_graph_opens_explore_of_that_node(seeded_db, app_ur
     assert blocked == [], f"requests left loopback: {blocked}"
 
 
-def test_a_page_alone_has_no_links_and_a_click_there_opens_nothing(tmp_path):
+def test_a_page_alone_has_no_links_and_a_click_there_opens_nothing(chromium, tmp_path):
     alone = graph.to_html(sample())
     linked = graph.drawing(sample()).page(extras=(graph.node_link_script("./?depth=2&id="),))
     assert "kbSameView" not in alone and linked.count("kbSameView(link") == 1
     assert linked.replace(graph.NODE_LINK_SCRIPT.replace("__NODE_LINK__", '"./?depth=2&id="') + "\n", "") == alone
     file = tmp_path / "graph.html"
     file.write_text(alone, encoding="utf-8")
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
+    page = chromium.new_page()
+    try:
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                    else route.abort())
         page.goto(file.as_uri())
@@ -144,7 +142,8 @@ def test_a_page_alone_has_no_links_and_a_click_there_opens_nothing(tmp_path):
         page.mouse.click(at["x"], at["y"])
         time.sleep(1)
         assert page.url == file.as_uri() and page.evaluate("() => history.length") == history
-        browser.close()
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize("link", ['./?q=</script><script>alert(1)</script>&id=', './?q="quoted"&id='])

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright import sync_api as playwright_api
 
 from kb import db
 from kb.render import graph as kb_graph, stories
 from kb.queries import neighbourhood
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.test_browser import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -80,18 +79,15 @@ def views() -> list[tuple[str, str]]:
     return drawn
 
 
-def test_label_overlaps_per_view_and_window(seeded_readonly):
+def test_label_overlaps_per_view_and_window(seeded_readonly, chromium):
     SCREENSHOTS.mkdir(exist_ok=True)
     results = {}
     shown = views()
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for width, height in WINDOWS:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            for name, html in shown:
-                results[f"{name}@{width}x{height}"] = measure(page, html, f"{name}-{width}x{height}")
-            page.close()
-        browser.close()
+    for width, height in WINDOWS:
+        page = chromium.new_page(viewport={"width": width, "height": height})
+        for name, html in shown:
+            results[f"{name}@{width}x{height}"] = measure(page, html, f"{name}-{width}x{height}")
+        page.close()
     (SCREENSHOTS / "legibility.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     for key, found in results.items():
         print(f"{key}: {found['overlapping']} of {found['labels']} labels overlap "

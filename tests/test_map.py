@@ -12,7 +12,7 @@ from kb import geo
 from kb.render import map as kb_map
 from tests.conftest import seed_entities
 from tests.test_app import fresh_cache, open_page  # noqa: F401 (an autouse fixture)
-from tests.test_browser import SCREENSHOTS, app_url, browser_page  # noqa: F401
+from tests.test_browser import SCREENSHOTS
 
 # Run in the app's page: the map frame once its SVG is in and drawn, with its places and arcs; else null.
 DRAWN_MAP = """() => {

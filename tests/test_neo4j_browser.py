@@ -11,12 +11,11 @@ from base64 import b64encode
 from urllib.parse import urlsplit
 
 import pytest
-from playwright import sync_api as playwright_api
 
 from kb import config
 from kb.ops import server
 from tests.conftest import seed_totals
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, only_loopback, shot
+from tests.test_browser import LOOPBACK, only_loopback, shot
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="needs the project's local server")]
@@ -69,7 +68,7 @@ def test_browser_pages_forbid_other_hosts(neo4j_server):
 
 
 @pytest.fixture
-def chromium_page():
+def chromium_page(chromium):
     """A Chromium page that aborts and records every request to another host, and records what the
     page's Content-Security-Policy refused before any request left: yields (page, blocked, refused)."""
     blocked, refused = [], []
@@ -78,15 +77,13 @@ def chromium_page():
         if "Content Security Policy" in message.text:
             refused.append(message.text)
 
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.route("**/*", only_loopback(blocked))
-        page = context.new_page()
-        page.on("console", policy_refusals)
-        page.set_default_timeout(WAIT_MS)
-        yield page, blocked, refused
-        browser.close()
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    context.route("**/*", only_loopback(blocked))
+    page = context.new_page()
+    page.on("console", policy_refusals)
+    page.set_default_timeout(WAIT_MS)
+    yield page, blocked, refused
+    context.close()
 
 
 def test_browser_logs_in_and_counts_the_seeds(seeded_readonly, chromium_page):

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 from click.testing import CliRunner
-from playwright import sync_api as playwright_api
 from streamlit.testing.v1 import AppTest
 
 from kb import config
@@ -18,7 +17,7 @@ from kb.render import stories
 from kb.cli import main
 from kb.errors import StoryError
 from tests.test_app import APP, TIMEOUT, fresh_cache, open_page  # noqa: F401 (an autouse fixture)
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, app_url, browser_page  # noqa: F401
+from tests.test_browser import SCREENSHOTS, WAIT_MS
 
 SHIPPED = config.PROJECT_ROOT / "stories"
 GOOD_STEP = {"title": "Foshan", "note": "A city.", "kind": "explore", "id": "city-foshan"}
@@ -184,7 +183,7 @@ def test_the_story_plays_in_the_app_with_the_arrow_keys(seeded_db, app_url, brow
     assert blocked == [], f"requests left loopback: {blocked}"
 
 
-def test_the_exported_story_plays_offline_from_disk(seeded_readonly, tmp_path):
+def test_the_exported_story_plays_offline_from_disk(seeded_readonly, chromium, tmp_path):
     out = tmp_path / "foshan-2019.html"
     result = kb("story", "export", "foshan-2019", "--out", out)
     assert result.exit_code == 0, result.output
@@ -199,9 +198,8 @@ def test_the_exported_story_plays_offline_from_disk(seeded_readonly, tmp_path):
         else:
             route.continue_()
 
-    with playwright_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=WINDOW, offline=True)
+    context = chromium.new_context(viewport=WINDOW, offline=True)
+    try:
         context.route("**/*", refuse_the_network)
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
@@ -222,7 +220,8 @@ def test_the_exported_story_plays_offline_from_disk(seeded_readonly, tmp_path):
         page.keyboard.press("ArrowLeft")
         page.wait_for_function("(title) => document.getElementById('title').textContent === title",
                                arg=story.steps[-2].title)
-        browser.close()
+    finally:
+        context.close()
     assert requested == [], f"the exported file asked the network for: {requested}"
 
 
