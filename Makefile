@@ -21,11 +21,11 @@ demo: setup
 	$(BIN)/kb demo
 
 # The browser tests drive Debian's Chromium and screenshot Chinese names (a CJK font): both installed first
-# when we may, else one sentence says what to install.
+# when we may, else one sentence says what to install. The slowest 25 tests close the log.
 test: setup
 	@.ci/ensure-chromium
 	@.ci/ensure-cjk-font
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 
 # The inner loop: no browser, no 100k-tie graphs.
 test-fast: setup
