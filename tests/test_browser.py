@@ -12,6 +12,8 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, WAIT_MS, only_loop
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOTS = config.PROJECT_ROOT / "test-output"
+
 # Run in the app's page: the graph iframe (same origin, srcdoc) whose vis network holds the wanted node,
 # has settled, and whose canvas holds painted pixels (a blank iframe has none). Null until then.
 DRAWN_GRAPH = """(wanted) => {
