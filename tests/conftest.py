@@ -62,19 +62,34 @@ def empty_db(neo4j_server):
     return neo4j_server
 
 
-@pytest.fixture
-def seeded_db(empty_db):
-    """The database holding exactly the curated seeds."""
+# The database's version (kb.db.graph_version: it changes with every commit, schema included) and
+# counts right after the seeds were last loaded.
+_seeds_loaded_at: list = []
+
+
+def load_seeds() -> None:
+    """Exactly the curated seeds with the schema's constraints and indexes; loaded again only when the
+    database has committed anything since the last load (a load costs half a minute on a busy
+    machine, and most tests only read)."""
+    if _seeds_loaded_at == [db.graph_version(), graph_counts()]:
+        return
+    wipe()
+    ddl.init()
     pipeline.load(seed.reader([SEEDS]), show_progress=False)
-    return empty_db
+    _seeds_loaded_at[:] = [db.graph_version(), graph_counts()]
+
+
+@pytest.fixture
+def seeded_db(neo4j_server):
+    """The database holding exactly the curated seeds."""
+    load_seeds()
+    return neo4j_server
 
 
 @pytest.fixture(scope="module")
 def seeded_readonly(neo4j_server):
-    """The seeds, loaded once per module, for tests that only read."""
-    wipe()
-    ddl.init()
-    pipeline.load(seed.reader([SEEDS]), show_progress=False)
+    """The seeds, for a module's tests that only read."""
+    load_seeds()
     return neo4j_server
 
 
