@@ -1,8 +1,12 @@
-"""Every failure of the kb command, run as a user runs it (a subprocess against the real test server),
-is one line on stderr and a non-zero exit code; the rough edges around it are gone."""
+"""Every failure of the kb command, against the real test server, is one line on stderr and a non-zero
+exit code; the rough edges around it are gone. The cases about a message and an exit code run the
+command through click's runner in this process (an interpreter start per case costs seconds); those
+that need a process of their own (another user's file rights, debug logging, a command's own exit
+status, bench's generator) run it as a user does."""
 from __future__ import annotations
 
 import filecmp
+import logging
 import os
 import shutil
 import subprocess
@@ -11,10 +15,12 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from bench import synthetic
-from kb import config, ddl
+from kb import config, db, ddl
+from kb.cli import DRIVER_EXTRAS, main
 from loaders import by_path, pipeline
 from tests.conftest import free_port, wipe
 
@@ -29,6 +35,38 @@ def kb(*args, env: dict | None = None, unprivileged: bool = False) -> subprocess
     prefix = WITHOUT_OVERRIDE if unprivileged else []
     return subprocess.run([*prefix, KB, *map(str, args)], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
+
+
+class _Records(logging.Handler):
+    def __init__(self, records: list):
+        super().__init__(logging.WARNING)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def kb_here(*args, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The command through click's runner in this process, shown as its process would show it: exit code,
+    stdout, and on stderr its messages followed by every log record of warning level or above (what
+    Python writes to stderr when nothing configures logging, as in `kb`)."""
+    absent = [name for name in DRIVER_EXTRAS if name not in sys.modules]
+    records = []
+    handler = _Records(records)
+    logging.getLogger().addHandler(handler)
+    db.close()  # the case's settings make their own driver, and leave none behind
+    try:
+        result = CliRunner().invoke(main, [str(arg) for arg in args], env=env)
+    finally:
+        db.close()
+        logging.getLogger().removeHandler(handler)
+        # A quick command hides the driver's optional imports (kb.cli); this process needs them later.
+        for name in absent:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    logged = "".join(f"{record.levelname} {record.name}: {record.getMessage()}\n" for record in records)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr + logged)
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -102,7 +140,8 @@ def test_every_failure_is_one_line_and_a_non_zero_exit(place, env, args, says):
     if unreadable and WITHOUT_OVERRIDE and not shutil.which("setpriv"):
         pytest.skip("running as root without setpriv: every file is readable")
     env = {name: value.format(**place) for name, value in env.items()}
-    result = kb(*(arg.format(**place) for arg in args), env=env, unprivileged=unreadable)
+    args = [arg.format(**place) for arg in args]
+    result = kb(*args, env=env, unprivileged=True) if unreadable else kb_here(*args, env=env)
     line = one_line_error(result)
     assert says.format(**place) in line, line
     assert "retried" not in result.stderr and "Traceback" not in result.stderr
