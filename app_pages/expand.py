@@ -57,10 +57,10 @@ def expand(view: str, graph: Subgraph, neighbours) -> None:
     """The bridge's callback: the double-clicked node's neighbours become the view's newest expansion."""
     node = st.session_state[BRIDGE_KEY].get("expand")
     state = view_state(view)
-    if not node or node not in drawn_ids(graph, state["expansions"]):
+    drawn = drawn_ids(graph, state["expansions"])
+    if node not in drawn:
         return
     found, left_out = neighbours(node)
-    drawn = drawn_ids(graph, state["expansions"])
     styled = kb_graph.expansion(found, kb_graph.hides_edge_labels(graph), widgets.presentation_mode(),
                                 widgets.titles_of(found.source_ids()), widgets.language())
     state["made"] += 1
