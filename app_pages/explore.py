@@ -4,7 +4,7 @@ import streamlit as st
 from kb import config
 from kb.queries import NotFound
 from kb.schema import schema
-from app_pages import add_to_story, cached, widgets, years
+from app_pages import add_to_story, cached, expand, widgets, years
 
 t = widgets.t
 DEPTHS = (1, 2, 3)
@@ -84,9 +84,16 @@ def heading() -> None:
 
 if not present:
     heading()
-widgets.draw(graph, f"neighbourhood-{entity_id}", on_explore=True)
+view = f"neighbourhood-{entity_id}"
+# Expansions belong to one drawing: of this entity, with these options, in this language and mode.
+drawing_key = repr((entity_id, depth, entity_types, relation_types, node_cap, as_of.year, as_of.undated,
+                    widgets.language(), widgets.presentation_mode()))
+widgets.draw(graph, view, on_explore=True, expansions=drawing_key)
+# A double-click expands a node with the view's own filters, cap and year.
+expand.offer(drawing_key, graph, lambda node: cached.neighbours(node, tuple(entity_types), tuple(relation_types),
+                                                         int(node_cap), as_of.year, as_of.undated))
 if present:
     heading()
-widgets.facts_table(graph, f"neighbourhood-{entity_id}")
+widgets.facts_table(graph, view)
 add_to_story.offer({"kind": "explore", "id": entity_id, "depth": int(depth), "entity_types": tuple(entity_types),
                     "relation_types": tuple(relation_types), "year": as_of.year, "undated": as_of.undated})

@@ -152,16 +152,20 @@ def explore_link(on_explore: bool) -> str:
     return f"{EXPLORE_URL}?{urlencode([*kept, ('id', '')])}"
 
 
-def draw(graph: Subgraph, name: str, on_explore: bool = False) -> str:
+def draw(graph: Subgraph, name: str, on_explore: bool = False, expansions: str | None = None) -> str:
     """Draw the graph (with the cap's note and the legend), a click on a node opening Explore of it;
-    returns its standalone HTML, without the clicks (a file opened alone has no Explore to open)."""
+    returns its standalone HTML, without the clicks (a file opened alone has no Explore to open).
+    expansions: the view's name, where a double-click on a node expands it (app_pages/expand.py)."""
     presentation = presentation_mode()
     if graph.note and not presentation:
         st.info(graph.note)
     drawn = kb_graph.drawing(graph, presentation=presentation, source_titles=titles_of(graph.source_ids()),
                              language=language())
     page = drawn.page()
-    st.iframe(framed(drawn, explore_link(on_explore)), height=int(drawn.height.removesuffix("px")) + 20)
+    # Where a double-click expands, a click waits to see whether a second press follows.
+    expanding = {"extras": (kb_graph.expansion_script(expansions),),
+                 "double_click_wait_ms": kb_graph.DOUBLE_CLICK_WAIT_MS} if expansions else {}
+    st.iframe(framed(drawn, explore_link(on_explore), **expanding), height=int(drawn.height.removesuffix("px")) + 20)
     if graph.note and presentation:
         st.info(graph.note)  # under the graph: in presentation mode the graph comes first
     legend(graph)
@@ -170,10 +174,11 @@ def draw(graph: Subgraph, name: str, on_explore: bool = False) -> str:
     return page
 
 
-def framed(drawn: kb_graph.Drawing, link: str, extras: tuple = ()) -> str:
+def framed(drawn: kb_graph.Drawing, link: str, extras: tuple = (), double_click_wait_ms: int = 0) -> str:
     """A drawing's page as the app's frame shows it: vis-network loaded from the app, and a click on a
     node opening link + its id. Downloads keep the page that holds the library and opens nothing."""
-    return drawn.page(vis_url=VIS_LIBRARY_URL, extras=(*extras, kb_graph.node_link_script(link)), with_legend=False)
+    return drawn.page(vis_url=VIS_LIBRARY_URL, extras=(*extras, kb_graph.node_link_script(link, double_click_wait_ms)),
+                      with_legend=False)
 
 
 def facts_table(graph: Subgraph, name: str) -> None:

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 RUNS = {"small": 5, "1m": 20}
 WAIT_MS = 120_000
 TARGET_MS = 2000
+EXPAND_TARGET_MS = 700  # issue 25: from the double-click to the new neighbours painted, p95, on the 1M graph
 
 # Run in the app's page until it returns non-null: an error shown, or the results visible. A graph is
 # visible when a frame's vis network holds the wanted node and its canvas holds painted pixels.
@@ -63,6 +64,31 @@ READY = """(spec) => {
   const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]').length;
   if (tables < spec.tables || charts < spec.charts) return null;
   return {tables: tables, charts: charts};
+}"""
+# Run in the app's page: the graph frame holding spec.graph scrolled into view, and where its spec.nth node
+# (the others than spec.graph, in id order) is drawn in the page's viewport; null until the frame has settled.
+NEIGHBOUR_ON_PAGE = """(spec) => {
+  for (const frame of document.querySelectorAll('iframe')) {
+    const win = frame.contentWindow;
+    if (!win || !win.network || win.kbGraphSettled !== true) continue;
+    const others = win.network.body.data.nodes.getIds().filter((id) => id !== spec.graph).sort();
+    if (!others.length) continue;
+    frame.scrollIntoView();
+    const id = others[spec.nth % others.length];
+    const at = win.network.canvasToDOM(win.network.getPositions([id])[id]);
+    const canvas = win.document.querySelector('#kb-graph canvas').getBoundingClientRect();
+    const box = frame.getBoundingClientRect();
+    return {id: id, x: box.left + canvas.left + at.x, y: box.top + canvas.top + at.y};
+  }
+  return null;
+}"""
+# Run in the app's page: the node count of the graph frame once its first expansion is painted (null till then).
+EXPANSION_PAINTED = """() => {
+  for (const frame of document.querySelectorAll('iframe')) {
+    const win = frame.contentWindow;
+    if (win && win.kbExpansionsPainted === 'expansion-1') return {nodes: win.network.body.data.nodes.length};
+  }
+  return null;
 }"""
 # The year the year views ask for; a path or a change may not exist that year, so those two views count
 # as answered once their heading (or their sentence saying there is none) shows.
@@ -104,6 +130,10 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
         {"page": "Changes, hub, between two years",
          "links": [("/changes", {"id": h, "from": YEAR - 4, "to": YEAR}, answered) for h in hubs]},
     ]
+    # Expand in place: the hub's drawing opened (untimed), then one of its neighbours double-clicked (a
+    # different one each run, so no run finds the app's cache holding its answer).
+    found.append({"page": "Explore, hub, depth 1: a double-click expands a neighbour in place",
+                  "target_ms": EXPAND_TARGET_MS, "links": [("/", {"id": h}, {**graph(h), "expand": nth}) for nth, h in enumerate(hubs)]})
     found.append(story_of_hubs(hubs))
     for saved in SAVED_QUERIES:
         params = {name: SYNTHETIC_PARAMETERS.get(name, default) for name, default in saved.param_texts().items()}
@@ -188,6 +218,20 @@ def navigate(page, url: str, spec: dict) -> tuple[float, dict]:
     return (time.perf_counter() - started) * 1000, found
 
 
+def expand(page, url: str, spec: dict) -> tuple[float, dict]:
+    """Open url (untimed), double-click a neighbour of its graph: milliseconds from the double-click until the
+    neighbour's neighbours are painted in the same drawing (app_pages/expand.py), and the nodes then drawn."""
+    ready, found = navigate(page, url, spec)
+    if "error" in found:
+        return ready, found
+    neighbour = page.wait_for_function(NEIGHBOUR_ON_PAGE, arg={"graph": spec["graph"], "nth": spec["expand"]},
+                                       polling=50).json_value()
+    started = time.perf_counter()
+    page.mouse.dblclick(neighbour["x"], neighbour["y"])
+    painted = page.wait_for_function(EXPANSION_PAINTED, polling="raf", timeout=WAIT_MS).json_value()
+    return (time.perf_counter() - started) * 1000, {**painted, "drawn_before": found["nodes"], "expanded": neighbour["id"]}
+
+
 def time_pages(base: str, plan: list[dict], repeat_too: bool) -> dict:
     from playwright import sync_api
 
@@ -201,20 +245,21 @@ def time_pages(base: str, plan: list[dict], repeat_too: bool) -> dict:
         for scenario in plan:
             links = [(f"{base}{path}?{urlencode(params)}" if params else f"{base}{path}", spec)
                      for path, params, spec in scenario["links"]]
-            navigate(page, *links[0])  # warms the server's caches and plans, the browser's static files
+            timed = expand if "expand" in links[0][1] else navigate
+            timed(page, *links[0])  # warms the server's caches and plans, the browser's static files
             first, repeat, failed, shown = [], [], [], []
             load_before = os.getloadavg()[0]
             for url, spec in links:
                 clear_app_caches(page)
                 try:
-                    took, found = navigate(page, url, spec)
+                    took, found = timed(page, url, spec)
                     if "error" in found:
                         failed.append(found["error"])
                         continue
                     first.append(took)
                     shown.append(found)
                     if repeat_too:
-                        repeat.append(navigate(page, url, spec)[0])
+                        repeat.append(timed(page, url, spec)[0])
                 except Exception as error:  # a timeout: recorded, and the next run goes on
                     failed.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
             results[scenario["page"]] = {
@@ -223,6 +268,7 @@ def time_pages(base: str, plan: list[dict], repeat_too: bool) -> dict:
                 "failed": len(failed), "failures": failed[:3],
                 "shown": shown[0] if shown else None,
                 "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                **({"target_p95_ms": scenario["target_ms"]} if "target_ms" in scenario else {}),
             }
             harness.say(f"{scenario['page']}: {results[scenario['page']]}")
         browser.close()
@@ -254,12 +300,13 @@ def report(payload: dict) -> str:
     rows = []
     for name, r in payload["pages"].items():
         first, repeat = r["first"] or {}, r["repeat"] or {}
-        verdict = "yes" if first and r["failed"] == 0 and first["p95_ms"] < payload["target_p95_ms"] else "NO"
+        target = r.get("target_p95_ms", payload["target_p95_ms"])
+        verdict = "yes" if first and r["failed"] == 0 and first["p95_ms"] <= target else "NO"
         rows.append([name, first.get("runs", 0), r["failed"], first.get("p50_ms"), first.get("p95_ms"),
-                     repeat.get("p50_ms"), repeat.get("p95_ms"), verdict])
+                     repeat.get("p50_ms"), repeat.get("p95_ms"), f"{verdict} (target {target})"])
     return harness.table(f"App pages in Chromium (node cap {payload['node_cap']}; app caches cleared before each run)",
                          ["page", "runs", "failed", "p50 ms", "p95 ms", "repeat p50 ms", "repeat p95 ms",
-                          f"p95 < {payload['target_p95_ms']} ms"], rows)
+                          "p95 within target (ms)"], rows)
 
 
 # --- on its own ------------------------------------------------------------------------------------

@@ -37,6 +37,15 @@ NEIGHBOURS_QUERY = (
     "LIMIT $limit"
 )
 
+# How many distinct neighbours pass the same filters as NEIGHBOURS_QUERY: what a capped expansion left out.
+NEIGHBOUR_COUNT_QUERY = (
+    f"MATCH (a:{ENTITY_LABEL} {{id: $id}})-[r]-(b:{ENTITY_LABEL}) "
+    "WHERE ($relation_types IS NULL OR type(r) IN $relation_types) "
+    "AND ($entity_types IS NULL OR any(l IN labels(b) WHERE l IN $entity_types)) "
+    f"AND {IN_FORCE} "
+    "RETURN count(DISTINCT b) AS neighbours"
+)
+
 # Ties among the outer ring, which the expansion never looked at. A hub's ties are not walked here
 # (its degree alone could cost more than the whole view); ties between two hubs may then be missing.
 EDGES_AMONG_QUERY = (
@@ -176,6 +185,18 @@ def neighbourhood(entity_id: str, depth: int = 1, entity_types=None, relation_ty
     if graph.truncated:
         graph.note = f"Showing the first {node_cap} entities; the neighbourhood has more (raise the cap or filter)."
     return graph
+
+
+def neighbours(entity_id: str, entity_types=None, relation_types=None, node_cap: int | None = None,
+               year: int | None = None, undated: bool = True) -> tuple[Subgraph, int]:
+    """The entity and its neighbours (neighbourhood at depth 1, same filters and cap), and how many
+    neighbours the cap left out (0 when it did not bite)."""
+    graph = neighbourhood(entity_id, 1, entity_types, relation_types, node_cap, year, undated)
+    if not graph.truncated:
+        return graph, 0
+    found = db.read(NEIGHBOUR_COUNT_QUERY, id=entity_id, entity_types=_checked_types(entity_types, "entity"),
+                    relation_types=_checked_types(relation_types, "relation"), year=year, undated=undated)
+    return graph, found[0]["neighbours"] - (len(graph.nodes) - 1)
 
 
 def _expand(graph: Subgraph, frontier, entity_types, relation_types, node_cap, when: dict) -> list[str]:

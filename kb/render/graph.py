@@ -65,6 +65,7 @@ FULL_WINDOW = Style(font_size=26, edge_font_size=16, node_size=26, height="100vh
 
 VIS_FILE_NAME = "vis-network.min.js"
 TEMPLATE = Path(__file__).with_name("templates") / "graph.html"
+EXPANSION_JS = TEMPLATE.with_name("expansion.js")
 
 # Clicking a node opens a page of the app for it (node_link_script). The drawing sits in Streamlit's
 # iframe, whose sandbox allows scripts and the app's origin but not navigating the top window: the
@@ -73,23 +74,37 @@ TEMPLATE = Path(__file__).with_name("templates") / "graph.html"
 # component (a frontend build and a value sent back to Python) is needed. It is a real navigation:
 # each view becomes an entry of the browser's history and the back button returns to it. vis-network
 # fires "click" for a press and release in place, never at the end of a drag. A click on the node
-# the page already shows does nothing (the same URL but for the parameters' order).
+# the page already shows does nothing (the same URL but for the parameters' order). Where a double-click
+# means something else (expansion_script), the click waits that long for a second one and then opens nothing
+# if it came: vis-network reports each press of a double-click as a click too.
 NODE_LINK_SCRIPT = """<script type="text/javascript">
 function kbSameView(a, b) {
   var left = new URLSearchParams(a.search), right = new URLSearchParams(b.search);
   left.sort(); right.sort();
   return a.pathname === b.pathname && left.toString() === right.toString();
 }
-network.on("click", function (event) {
-  if (event.nodes.length !== 1 || window.parent === window) return;
+function kbOpenNode(id) {
   var host = window.parent.document;
   var link = host.createElement("a");
-  link.href = __NODE_LINK__ + encodeURIComponent(event.nodes[0]);
+  link.href = __NODE_LINK__ + encodeURIComponent(id);
   if (kbSameView(link, window.parent.location)) return;
   host.body.appendChild(link);
   link.click();
+}
+var kbLastDoubleClick = -Infinity;
+network.on("doubleClick", function () { kbLastDoubleClick = performance.now(); });
+network.on("click", function (event) {
+  if (event.nodes.length !== 1 || window.parent === window) return;
+  var id = event.nodes[0], clickedAt = performance.now();
+  if (clickedAt - kbLastDoubleClick < __WAIT__) return;  // the second press of a double-click
+  if (!__WAIT__) { kbOpenNode(id); return; }
+  setTimeout(function () { if (kbLastDoubleClick < clickedAt) kbOpenNode(id); }, __WAIT__);
 });
 </script>"""
+# How long a click waits for a second press before it opens its node, where a double-click expands.
+DOUBLE_CLICK_WAIT_MS = 300
+
+
 def country_mark(country: str | None) -> CountryMark:
     return COUNTRY_MARKS.get(country or "", OTHER_COUNTRY)
 
@@ -204,12 +219,34 @@ def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | N
     presentation chooses; language: of the entities' names, the ties' labels and the legend."""
     language = i18n.language_of(language)
     style = style or (PRESENTATION if presentation else NORMAL)
-    titles = source_titles or {}
+    hover_labels = hides_edge_labels(graph)
+    nodes, edges = _network_data(graph, style, source_titles or {}, node_style or {}, language, hover_labels)
+    return Drawing(style.height, _script_json(nodes), _script_json(edges), _script_json(_options(style)),
+                   legend_html(legend(language, graph), language), hover_labels)
+
+
+def hides_edge_labels(graph: Subgraph) -> bool:
+    """Whether a drawing of the graph shows its ties' labels on hover or selection only."""
+    return len(graph.edges) > EDGE_LABELS_SHOWN_UP_TO
+
+
+def expansion(graph: Subgraph, hover_labels: bool, presentation: bool = False, source_titles: dict | None = None,
+              language: str = i18n.DEFAULT) -> dict:
+    """The graph's nodes and edges styled as drawing() styles them, to be added to a page already drawn
+    (expansion_script); hover_labels: that drawing's, so the added ties' labels show as its own do."""
+    style = PRESENTATION if presentation else NORMAL
+    nodes, edges = _network_data(graph, style, source_titles or {}, {}, i18n.language_of(language), hover_labels)
+    return {"nodes": nodes, "edges": edges}
+
+
+def _network_data(graph: Subgraph, style: Style, titles: dict, node_style: dict, language: str,
+                  hover_labels: bool) -> tuple[list, list]:
+    """The nodes and edges pyvis builds for the graph, coloured, shaped and labelled from the schema."""
     net = Network(height=style.height, width="100%", directed=True, cdn_resources="in_line")
     # Sorted, so the seeded layout does not depend on the order the database returned rows in.
     for node in sorted(graph.nodes.values(), key=lambda n: n.id):
         mark = country_mark(node.country)
-        own = (node_style or {}).get(node.id, {})
+        own = node_style.get(node.id, {})
         fill = own.get("color", schema().color(node.type))
         shape = schema().entities[node.type].shape if node.type in schema().entities else "dot"
         net.add_node(node.id, label=node.shown_name(language), shape=shape, title=node_tooltip(node, titles, language),
@@ -217,7 +254,6 @@ def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | N
                             "highlight": {"background": fill, "border": mark.border}},
                      shapeProperties={"borderDashes": [5, 4] if mark.dashed else False},
                      **({"size": own["size"]} if "size" in own else {}))
-    hover_labels = len(graph.edges) > EDGE_LABELS_SHOWN_UP_TO
     parallel = {}
     for edge in sorted(graph.edges.values(), key=_edge_order):
         pair = frozenset((edge.start, edge.end))
@@ -234,10 +270,8 @@ def drawing(graph: Subgraph, presentation: bool = False, source_titles: dict | N
                      title=edge_tooltip(edge, graph.nodes, titles, language),
                      color=relation.color if relation else DEFAULT_EDGE_COLOR, dashes=dashes,
                      **({"smooth": smooth} if smooth else {}), **arrows)
-    net.options = _options(style)
     nodes, edges, *_ = net.get_network_data()
-    return Drawing(style.height, _script_json(nodes), _script_json(edges), _script_json(net.options),
-                   legend_html(legend(language, graph), language), hover_labels)
+    return nodes, edges
 
 
 @dataclass(frozen=True)
@@ -277,13 +311,23 @@ def _template() -> jinja2.Template:
     return jinja2.Template(TEMPLATE.read_text(encoding="utf-8"), autoescape=False, keep_trailing_newline=True)
 
 
-def node_link_script(link: str) -> str:
+def node_link_script(link: str, double_click_wait_ms: int = 0) -> str:
     """A script for to_html's extras: clicking a node opens link + the node's id (URL-encoded) in the
     window that embeds the page; a page without it (a download, an export) opens nothing on a click.
 
-    link is resolved against the embedding page's URL (e.g. "./?depth=2&id=")."""
+    link is resolved against the embedding page's URL (e.g. "./?depth=2&id="). double_click_wait_ms: how
+    long a click waits for a second press (a double-click then opens nothing), where double-clicks expand."""
     # json.dumps quotes it as a JavaScript string; "<" escaped so no text can close or open a tag.
-    return NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("<", "\\u003c"))
+    return (NODE_LINK_SCRIPT.replace("__NODE_LINK__", json.dumps(link).replace("<", "\\u003c"))
+            .replace("__WAIT__", str(int(double_click_wait_ms))))
+
+
+def expansion_script(view: str) -> str:
+    """A script for to_html's extras: a double-click on a node asks the embedding page (app_pages/expand.py)
+    for its neighbours, and the page's answer is drawn in place (templates/expansion.js). view names the
+    drawing, so an answer meant for another is not applied."""
+    return ("<script type=\"text/javascript\">\nvar kbView = " + _script_json(view) + ";\n"
+            + EXPANSION_JS.read_text(encoding="utf-8") + "</script>")
 
 
 @functools.cache

@@ -1,0 +1,92 @@
+"""Expand in place: a double-click on a node of Explore's drawing adds the node's neighbours to that drawing,
+and "Undo expansion" removes the last expansion, without the page running again or the drawing being redrawn.
+
+The drawing's frame (kb/render/templates/expansion.js) raises an event in this page; the bridge, a Streamlit
+component of this page (components v2: no frame of its own), turns it into a trigger value, which reruns only
+the fragment below. The fragment asks the core for the neighbours, styles them as the drawing's own (pyvis,
+kb.render.graph.expansion) and hands every expansion of the view back to the bridge, which gives them to the
+frame to draw."""
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from kb.render import graph as kb_graph
+from kb.subgraph import Subgraph
+from app_pages import widgets
+
+t = widgets.t
+STATE_KEY = "expansions"
+BRIDGE_KEY = "expand-bridge"
+# Runs in the app's page on every run of the fragment: the latest expansions are left where a frame drawn
+# later finds them, and given at once to the frames that draw expansions (the frame checks they are its view's).
+BRIDGE_JS = """
+export default function ({ data, setTriggerValue }) {
+  window.kbExpansionState = data;
+  window.kbAskExpansion = setTriggerValue;
+  if (!window.kbExpandListening) {
+    window.kbExpandListening = true;
+    window.addEventListener("kb-expand", function (event) {
+      const state = window.kbExpansionState;
+      if (state && event.detail.view === state.view) window.kbAskExpansion("expand", event.detail.node);
+    });
+  }
+  for (const frame of document.querySelectorAll("iframe")) {
+    const drawing = frame.contentWindow;
+    if (drawing && drawing.kbApplyExpansions) drawing.kbApplyExpansions(data);
+  }
+}
+"""
+bridge = st.components.v2.component("kb_expand_bridge", js=BRIDGE_JS)
+
+
+def view_state(view: str) -> dict:
+    """This view's expansions (a new view starts with none) and how many were ever made (their keys)."""
+    state = st.session_state.get(STATE_KEY)
+    if not state or state["view"] != view:
+        state = st.session_state[STATE_KEY] = {"view": view, "expansions": [], "made": 0}
+    return state
+
+
+def drawn_ids(graph: Subgraph, expansions: list) -> set:
+    return set(graph.nodes).union(*(expansion["added"] for expansion in expansions))
+
+
+def expand(view: str, graph: Subgraph, neighbours) -> None:
+    """The bridge's callback: the double-clicked node's neighbours become the view's newest expansion."""
+    node = st.session_state[BRIDGE_KEY].get("expand")
+    state = view_state(view)
+    drawn = drawn_ids(graph, state["expansions"])
+    if node not in drawn:
+        return
+    found, left_out = neighbours(node)
+    styled = kb_graph.expansion(found, kb_graph.hides_edge_labels(graph), widgets.presentation_mode(),
+                                widgets.titles_of(found.source_ids()), widgets.language())
+    state["made"] += 1
+    state["expansions"].append({"key": f"expansion-{state['made']}", "node": node,
+                                "name": found.nodes[node].shown_name(widgets.language()),
+                                "added": [n for n in found.nodes if n not in drawn], "left_out": left_out,
+                                "nodes": styled["nodes"], "edges": styled["edges"]})
+
+
+def undo(view: str) -> None:
+    view_state(view)["expansions"].pop()
+
+
+@st.fragment
+def offer(view: str, graph: Subgraph, neighbours) -> None:
+    """Under a drawing made with kb_graph.expansion_script(view): the hint, the last expansion's summary
+    and its undo. neighbours: node id -> (Subgraph of it and its neighbours, how many the cap left out)."""
+    state = view_state(view)
+    expansions = state["expansions"]
+    bridge(key=BRIDGE_KEY, data={"view": view, "expansions": [
+        {key: expansion[key] for key in ("key", "node", "nodes", "edges")} for expansion in expansions]},
+        on_expand_change=functools.partial(expand, view, graph, neighbours))
+    if not expansions:
+        st.caption(t("expand_hint"))
+        return
+    last = expansions[-1]
+    left_out = t("expansion_left_out", left_out=last["left_out"]) if last["left_out"] else ""
+    st.caption(f'{t("expanded", name=last["name"], added=len(last["added"]))} {left_out}')
+    st.button(t("undo_expansion"), key="undo-expansion", on_click=undo, args=(view,))
