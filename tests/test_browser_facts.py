@@ -31,7 +31,7 @@ def queued() -> dict:
     return {(i["type"], i["from"], i["to"]): i for i in review.items(state=None)}
 
 
-def tie(relation: str, start: str, end: str) -> dict | None:
+def tie(start: str, relation: str, end: str) -> dict | None:
     found = db.read(f"MATCH (:Entity {{id: $a}})-[r:{relation}]->(:Entity {{id: $b}}) RETURN properties(r) AS p",
                     a=start, b=end)
     return dict(found[0]["p"]) if found else None
