@@ -6,7 +6,7 @@ from kb.changes import year_of
 from kb.queries import ENTITY_PAGE_SIZE, NotFound
 from kb.schema import schema
 from kb.subgraph import blank
-from app_pages import cached, widgets
+from app_pages import cached, facts as fact_pages, widgets
 
 PROPERTIES_SHOWN_ELSEWHERE = ("name", "aliases", "sources")
 
@@ -58,6 +58,9 @@ for direction, pairs in (("out", view.outgoing), ("in", view.incoming)):
                      t("col_note"): blank(edge.properties.get("note")),
                      t("col_sources"): widgets.sources_text(edge.sources, titles)})
 st.dataframe(rows, hide_index=True)
+fact_pages.retract_form(node.id, view.outgoing + view.incoming)
+if st.toggle(t("show_retracted"), key=f"show-retracted-{node.id}"):
+    fact_pages.retracted_list(node.id)
 
 st.subheader("Timeline")
 if view.truncated:

@@ -1,6 +1,7 @@
 """Review: the candidate ties `kb extract --queue` proposed, grouped by document, each with the sentence
-that states it and the two names marked; accept, edit then accept, or reject, one click each. Accepted
-facts download as a seed file that `kb load` reads back."""
+that states it and the two names marked; accept, edit then accept, or reject, one click each. Beside the
+queue: the "Add a fact" form and the retracted ties. Accepted and added facts and the retractions download
+as a seed file that `kb load` reads back."""
 import html
 import itertools
 
@@ -8,9 +9,11 @@ import streamlit as st
 
 from kb.errors import KBError
 from kb.schema import schema
-from loaders import review
+from loaders import facts, review
+from app_pages import facts as fact_pages, widgets
 
-STATES = ("pending", "accepted", "rejected")
+STATES = ("pending", "accepted", "rejected", "added")
+t = widgets.t
 
 
 def marked(sentence: str, names) -> str:
@@ -38,37 +41,56 @@ def judge(action, review_id: str, *args) -> None:
     except KBError as error:
         st.error(str(error))
         return
+    st.cache_data.clear()
     st.rerun()
 
 
-st.title("Review")
-state = st.segmented_control("Show", STATES, default="pending", key="review-state") or "pending"
-items = review.items(state)
-seed, _, accepted = review.seed_text()
-st.download_button(f"Download the {accepted} accepted facts (seed YAML)", seed, file_name="reviewed.yaml",
-                   mime="text/yaml", disabled=not accepted, key="review-download")
-if not items:
-    st.info(f"No {state} review items. `kb extract ARTICLE.md --queue` proposes ties for review.")
-    st.stop()
-for document, group in itertools.groupby(items, key=lambda i: i["document"]):
-    group = list(group)
-    st.subheader(f"{group[0]['title'] or document} · {len(group)} {state}")
-    st.caption(f"{document} · {group[0]['path']}")
-    for item in group:
-        with st.container(border=True):
-            props = ", ".join(f"{k}={v}" for k, v in item["props"].items())
-            new = {n["id"] for n in item["proposed"]}
-            ends = [f"**{item['names'][end]}** (`{item[end]}`{', new' if item[end] in new else ''})" for end in ("from", "to")]
-            st.markdown(f"{ends[0]} · {item['type']} · {ends[1]}" + (f" · {props}" if props else "")
-                        + f" · confidence {item['confidence']:.2f}")
-            st.markdown(marked(item["sentence"], item["names"].values()), unsafe_allow_html=True)
-            st.caption(f"cue: {item['cue']} · {item['id']}" + (f" · reason: {item['reason']}" if item.get("reason") else ""))
-            if item["state"] != "pending":
-                continue
-            accept, reject, _ = st.columns([1, 1, 4])
-            if accept.button("Accept", key=f"accept-{item['id']}"):
-                judge(review.accept, item["id"], {})
-            if reject.button("Reject", key=f"reject-{item['id']}"):
-                judge(review.reject, item["id"], None)
-            with st.expander("Edit, then accept"):
-                edits_form(item)
+def queue_tab() -> None:
+    """The review items of the state chosen, by document, each judged in one click."""
+    state = st.segmented_control("Show", STATES, default="pending", key="review-state") or "pending"
+    items = review.items(state)
+    if not items:
+        st.info(f"No {state} review items. `kb extract ARTICLE.md --queue` proposes ties for review.")
+        return
+    for document, group in itertools.groupby(items, key=lambda i: i["document"]):
+        group = list(group)
+        st.subheader(f"{group[0]['title'] or document} · {len(group)} {state}")
+        st.caption(f"{document} · {group[0]['path']}")
+        for item in group:
+            with st.container(border=True):
+                item_card(item)
+
+
+def item_card(item: dict) -> None:
+    """One review item: the tie, the evidence with the names marked, and its judgement buttons."""
+    props = ", ".join(f"{k}={v}" for k, v in item["props"].items())
+    new = {n["id"] for n in item["proposed"]}
+    ends = [f"**{item['names'].get(end, item[end])}** (`{item[end]}`{', new' if item[end] in new else ''})"
+            for end in ("from", "to")]
+    st.markdown(f"{ends[0]} · {item['type']} · {ends[1]}" + (f" · {props}" if props else "")
+                + f" · confidence {item['confidence']:.2f}")
+    st.markdown(marked(item["sentence"], item["names"].values()), unsafe_allow_html=True)
+    st.caption(f"cue: {item['cue']} · {item['id']}" + (f" · reason: {item['reason']}" if item.get("reason") else ""))
+    if item["state"] != "pending":
+        return
+    accept, reject, _ = st.columns([1, 1, 4])
+    if accept.button("Accept", key=f"accept-{item['id']}"):
+        judge(review.accept, item["id"], {})
+    if reject.button("Reject", key=f"reject-{item['id']}"):
+        judge(review.reject, item["id"], None)
+    with st.expander("Edit, then accept"):
+        edits_form(item)
+
+
+st.title(t("page_review"))
+seed, _, accepted, retracted = facts.seed_text()
+st.download_button(f"Download the {accepted} accepted or added facts and {retracted} retractions (seed YAML)", seed,
+                   file_name="reviewed.yaml", mime="text/yaml", disabled=not (accepted or retracted),
+                   key="review-download")
+queue, add, retractions = st.tabs([t("review_tab_queue"), t("review_tab_add"), t("review_tab_retracted")])
+with queue:
+    queue_tab()
+with add:
+    fact_pages.add_fact_form()
+with retractions:
+    fact_pages.retracted_list()

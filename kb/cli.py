@@ -560,8 +560,8 @@ def review():
 
 
 @review.command("list")
-@click.option("--state", type=click.Choice(["pending", "accepted", "rejected", "all"]), default="pending",
-              show_default=True, help="Which items to list.")
+@click.option("--state", type=click.Choice(["pending", "accepted", "rejected", "added", "all"]), default="pending",
+              show_default=True, help="Which items to list (added: facts added by hand with `kb fact add`).")
 @click.option("--document", help="Only the items of this document id.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Output format.")
@@ -642,9 +642,75 @@ def review_reject(review_id, reason):
               help="The seed file (.yaml) to write.")
 @reports_errors
 def review_export(out):
-    """Write every accepted tie, with its Source, Document and new entities, as a seed file `kb load` reads."""
-    from loaders import review as queue
+    """Write every accepted or added tie, with its Source, Document and new entities, and every retracted
+    tie, as a seed file `kb load` reads."""
+    from loaders import facts
     if out.suffix not in (".yaml", ".yml"):
         raise click.BadParameter(f"{out}: a seed file ends in .yaml or .yml", param_hint="--out")
-    entities, relations = queue.export(out)
-    click.echo(f"Exported {relations} accepted ties and {entities} entities to {out}")
+    entities, relations, retracted = facts.export(out)
+    click.echo(f"Exported {relations} accepted ties and {entities} entities to {out}"
+               + (f", and {retracted} retracted ties" if retracted else ""))
+
+
+@main.group()
+def fact():
+    """Add a fact by hand, retract a tie (kept, hidden from the graph), list the retracted ties."""
+
+
+@fact.command("add")
+@click.argument("relation_type", metavar="TYPE")
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@click.option("--source", "source_id", help="The id of a Source in the graph that states the fact.")
+@click.option("--source-url", help="A new source: the URL of the page read.")
+@click.option("--source-title", help="A new source: its title.")
+@click.option("--source-publisher", help="A new source: who published it.")
+@click.option("--source-kind", default="news", show_default=True,
+              help="A new source: news, report, dataset or reference (the schema's kinds of Source).")
+@click.option("--read-date", help="A new source: when it was read (YYYY-MM-DD).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="A property of the tie: since=2017, until=2020, share=0.25, status=completed, note=TEXT. Repeatable.")
+@reports_errors
+def fact_add(relation_type, start, end, source_id, source_url, source_title, source_publisher, source_kind,
+             read_date, sets):
+    """Write the tie FROM -[TYPE]-> TO, validated as every load is, citing a Source; kept for `kb review export`."""
+    from loaders import facts
+    new = (source_url, source_title, source_publisher, read_date)
+    if bool(source_id) == any(new):
+        raise click.UsageError("give either --source ID or a new source (--source-url, --source-title, "
+                               "--source-publisher, --read-date)")
+    source = source_id or facts.new_source(source_url, source_title, source_publisher, read_date, source_kind)
+    written = facts.add(relation_type, start, end, _sets(sets), source)
+    click.echo(f"Added {written['from']} -[{written['type']}]-> {written['to']}"
+               + (f" ({_tie_text(written)})" if _tie_text(written) else ""))
+
+
+@fact.command("retract")
+@click.argument("relation_type", metavar="TYPE")
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@click.option("--reason", required=True, help="Why the tie is wrong.")
+@click.option("--source", "source_id", required=True, help="The id of the Source that shows it is wrong.")
+@click.option("--key", help="For a type whose ties between the same ends differ by a key (kind, role, level): its value.")
+@reports_errors
+def fact_retract(relation_type, start, end, reason, source_id, key):
+    """Take the tie out of the graph, keeping it with the reason, source and date (see `kb fact retracted`)."""
+    from loaders import facts
+    found = facts.retract(relation_type, start, end, reason, source_id, key)
+    click.echo(f"Retracted {found['from']} -[{found['type']}]-> {found['to']}: {found['reason']}")
+
+
+@fact.command("retracted")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@reports_errors
+def fact_retracted(fmt):
+    """List the retracted ties, oldest first, with the reason, the source and the date."""
+    from loaders import facts
+    found = facts.retracted()
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    _print_table(["date", "type", "from", "to", "properties", "reason", "source"],
+                 [[x["date"], x["type"], x["from"], x["to"], _tie_text(x["tie"]), x["reason"], x["source"]]
+                  for x in found])

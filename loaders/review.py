@@ -10,16 +10,14 @@ leaves judged ties out (the same document never asks twice).
 
 Accepting writes the tie through the normal load path (loaders/pipeline.py: validation, then
 reconciliation of the new entities it proposes), citing the document's Source, whose `accessed`
-becomes the review date. `export` writes every accepted tie as a seed file that `kb load` reads back.
+becomes the review date. `seed_document` gives every accepted tie for the seed file that loaders/facts.py
+writes and `kb load` reads back.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from pathlib import Path
-
-import yaml
 
 from kb import db
 from kb.errors import InvalidRecord, KBError
@@ -31,7 +29,10 @@ from loaders.source import RecordSource
 LABEL = "ReviewItem"
 SOURCE_NAME = "review"
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
-STATES = (PENDING, ACCEPTED, REJECTED)
+# A fact added by hand (loaders/facts.py) is kept as an item of its own state, so that it is exported with
+# the accepted ones.
+ADDED = "added"
+STATES = (PENDING, ACCEPTED, REJECTED, ADDED)
 
 CONSTRAINT = f"CREATE CONSTRAINT review_item_id IF NOT EXISTS FOR (r:{LABEL}) REQUIRE r.id IS UNIQUE"
 # A pending item takes the latest evidence; a judged one is left as it was judged. A pending item of the
@@ -50,7 +51,9 @@ LIST_QUERY = (f"MATCH (r:{LABEL}) WHERE ($state IS NULL OR r.state = $state) "
               "RETURN properties(r) AS item ORDER BY r.document, r.confidence DESC, r.id")
 JUDGE_QUERY = (f"MATCH (r:{LABEL} {{id: $id}}) SET r.state = $state, r.reviewed = $today, r.reason = $reason, "
                "r.written = $written RETURN r.id AS id")
-ACCEPTED_QUERY = f"MATCH (r:{LABEL} {{state: 'accepted'}}) RETURN properties(r) AS item ORDER BY r.reviewed, r.id"
+ACCEPTED_QUERY = (f"MATCH (r:{LABEL}) WHERE r.state IN ['accepted', 'added'] "
+                  "RETURN properties(r) AS item ORDER BY r.reviewed, r.id")
+KEEP_ADDED_QUERY = f"MERGE (r:{LABEL} {{id: $id}}) SET r += $item, r.state = 'added', r.reviewed = $today"
 # Fields kept as JSON text: Neo4j properties hold no maps.
 JSON_FIELDS = ("props", "names", "proposed", "records", "written")
 
@@ -141,21 +144,22 @@ def tie(item: dict, sets: dict | None = None) -> dict:
     return record
 
 
-def _records(item: dict, record: dict, today: str, origin: str) -> RecordSource:
-    """The records accepting writes: the document's Source (read today) and Document, the new entities
-    the tie's ends propose, and the tie."""
-    source_id = _source_id(item)
+def _records(given: list[dict], proposed: list[dict], record: dict, today: str, origin: str) -> RecordSource:
+    """The records a tie's writing loads: the entities given with it (a document's Source, read today, and
+    Document; a new Source), the new entities proposed for the tie's ends, and the tie."""
+    source_id = record["sources"][0]
     ends = {record["from"], record["to"]}
 
     def entities(validator):
-        for given in item["records"]:
-            props = {k: v for k, v in given.items() if k != "type"}
-            if given["type"] == "Source":
-                props["accessed"] = today
-            entity = validator.entity(given["type"], props, f"{origin} ({given['type']} {given['id']})")
+        for entity_record in given:
+            props = {k: v for k, v in entity_record.items() if k != "type"}
+            if entity_record["type"] == "Source":
+                props["accessed"] = props.get("accessed") or today
+            entity = validator.entity(entity_record["type"], props,
+                                      f"{origin} ({entity_record['type']} {entity_record['id']})")
             if entity:
                 yield entity
-        for new in item["proposed"]:
+        for new in proposed:
             if new["id"] in ends:
                 entity = validator.entity(new["type"], {"id": new["id"], "name": new["name"], "sources": [source_id]},
                                           f"{origin} (new {new['type']} {new['name']!r})")
@@ -171,6 +175,28 @@ def _records(item: dict, record: dict, today: str, origin: str) -> RecordSource:
     return RecordSource.of(entities, relations, source_name=SOURCE_NAME)
 
 
+def write_tie(given: list[dict], proposed: list[dict], record: dict, today: str, origin: str, refused: str) -> dict:
+    """Write a tie, with the entities given with it and the new ends proposed, through the load path
+    (validation, reconciliation); returns what a rebuild needs of it ({relation, entities}). ReviewError,
+    in one line starting with refused, when it fails validation or an end is held (nothing written)."""
+    try:
+        report = pipeline.load(_records(given, proposed, record, today, origin), show_progress=False)
+    except InvalidRecord as error:
+        raise ReviewError(f"{refused}, nothing written: {'; '.join(error.problems)}") from None
+    final = {o.proposed_id: o.id for o in report.reconciliation if o.id}
+    held = [o for o in report.reconciliation if o.outcome in (AMBIGUOUS, HELD)]
+    if held:
+        raise ReviewError(f"{refused}: {held[0].proposed_id} {held[0].reason or held[0].outcome} "
+                          f"(candidates {held[0].candidates}); give the entity with --set from=ID or --set to=ID")
+    written = {**record, "from": final.get(record["from"], record["from"]), "to": final.get(record["to"], record["to"])}
+    # What a rebuild needs besides the seeds: the entities given, and the new entities created (not those
+    # reconciliation matched with stored ones).
+    created = [{"type": n["type"], "id": n["id"], "name": n["name"], "sources": record["sources"]}
+               for n in proposed if n["id"] in (record["from"], record["to"]) and final.get(n["id"], n["id"]) == n["id"]]
+    entities = [{**r, "accessed": r.get("accessed") or today} if r["type"] == "Source" else r for r in given]
+    return {"relation": written, "entities": entities + created}
+
+
 def accept(review_id: str, sets: dict | None = None, today: str | None = None) -> dict:
     """Write the item's tie (with the edits in sets) through the load path and mark the item accepted;
     returns the tie as written. ReviewError, in one line, when it fails validation (nothing written)."""
@@ -178,28 +204,27 @@ def accept(review_id: str, sets: dict | None = None, today: str | None = None) -
     if item["state"] != PENDING:
         raise ReviewError(f"review item {review_id}: already {item['state']} on {item.get('reviewed')}")
     today = today or dt.date.today().isoformat()
-    record = tie(item, sets)
     origin = f"review item {review_id}"
-    try:
-        report = pipeline.load(_records(item, record, today, origin), show_progress=False)
-    except InvalidRecord as error:
-        raise ReviewError(f"{origin}: not accepted, nothing written: {'; '.join(error.problems)}") from None
-    final = {o.proposed_id: o.id for o in report.reconciliation if o.id}
-    held = [o for o in report.reconciliation if o.outcome in (AMBIGUOUS, HELD)]
-    if held:
-        raise ReviewError(f"{origin}: not accepted: {held[0].proposed_id} {held[0].reason or held[0].outcome} "
-                          f"(candidates {held[0].candidates}); give the entity with --set from=ID or --set to=ID")
-    written = {**record, "from": final.get(record["from"], record["from"]), "to": final.get(record["to"], record["to"])}
-    # What a rebuild needs besides the seeds: the document's records, and the new entities created (not
-    # those reconciliation matched with stored ones).
-    created = [{"type": n["type"], "id": n["id"], "name": n["name"], "sources": record["sources"]}
-               for n in item["proposed"] if n["id"] in (record["from"], record["to"])
-               and final.get(n["id"], n["id"]) == n["id"]]
-    documents = [{**r, "accessed": today} if r["type"] == "Source" else r for r in item["records"]]
-    kept = {"relation": written, "entities": documents + created}
+    # The document's Source is read again today: its `accessed` becomes the review date.
+    given = [{k: v for k, v in r.items() if k != "accessed"} for r in item["records"]]
+    kept = write_tie(given, item["proposed"], tie(item, sets), today, origin, f"{origin}: not accepted")
     db.write(JUDGE_QUERY, id=review_id, state=ACCEPTED, today=today, reason=None,
              written=json.dumps(kept, ensure_ascii=False))
-    return written
+    return kept["relation"]
+
+
+def keep_added(fact_id: str, record: dict, given: list[dict], kept: dict, today: str) -> None:
+    """Keep a fact added by hand (record: the tie as given, kept: what write_tie returned) as an item in
+    the added state, cited by its source as an extracted tie is by its document."""
+    db.write(CONSTRAINT)
+    props = {k: v for k, v in record.items() if k not in ("type", "from", "to", "sources")}
+    item = {"key": _key((record["type"], record["from"], record["to"])), "document": record["sources"][0],
+            "path": "", "title": "", "type": record["type"], "from": record["from"], "to": record["to"],
+            "props": json.dumps(props, ensure_ascii=False), "proposed": "[]",
+            "names": json.dumps({"from": record["from"], "to": record["to"]}),
+            "sentence": "", "offsets": "", "cue": "added by hand", "confidence": 1.0,
+            "records": json.dumps(given, ensure_ascii=False), "written": json.dumps(kept, ensure_ascii=False)}
+    db.write(KEEP_ADDED_QUERY, id=fact_id, item=item, today=today)
 
 
 def reject(review_id: str, reason: str | None = None, today: str | None = None) -> None:
@@ -211,22 +236,13 @@ def reject(review_id: str, reason: str | None = None, today: str | None = None) 
              reason=reason, written=None)
 
 
-def seed_text() -> tuple[str, int, int]:
-    """Every accepted tie, with the Sources, Documents and new entities it needs, as the text of a seed
-    file, and how many entities and relations it holds."""
+def seed_document() -> dict:
+    """Every accepted or added tie, with the Sources, Documents and new entities it needs, as a seed file's
+    {entities, relations} (loaders/facts.py seed_text writes it)."""
     entities, relations = {}, []
     for item in (_stored(dict(r["item"])) for r in db.read(ACCEPTED_QUERY)):
         kept = item["written"]
         for entity in kept["entities"]:
             entities.setdefault(entity["id"], entity)
         relations.append(kept["relation"])
-    document = {"entities": list(entities.values()), "relations": relations}
-    header = "# Facts accepted in the review queue (`kb review export`): `kb load` reads this file back.\n"
-    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), len(entities), len(relations)
-
-
-def export(out: Path) -> tuple[int, int]:
-    """Write the accepted ties as a seed file (seed_text); returns (entities, relations) written."""
-    text, entities, relations = seed_text()
-    Path(out).write_text(text, encoding="utf-8")
-    return entities, relations
+    return {"entities": list(entities.values()), "relations": relations}

@@ -1,4 +1,5 @@
-"""Curated YAML seed files: `entities:` and `relations:` lists, each record citing its sources."""
+"""Curated YAML seed files: `entities:` and `relations:` lists, each record citing its sources, and a
+`retracted:` list of ties taken back (loaders/retraction.py), applied once the relations are written."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +10,7 @@ from kb.errors import InvalidRecord
 from kb.types import shown
 from loaders.source import RecordSource
 from loaders.records import Validator
+from loaders import retraction
 from loaders.text import not_utf8
 
 LINE = "__line__"
@@ -83,10 +85,10 @@ def _parse(path: Path) -> dict:
         raise InvalidRecord([f"{path} line {mark.line + 1 if mark else 1}: malformed YAML: {problem}"]) from None
     if document is None:
         return {}
-    if not isinstance(document, dict) or set(document) - {"entities", "relations", LINE}:
+    if not isinstance(document, dict) or set(document) - {"entities", "relations", "retracted", LINE}:
         line = document[LINE] if isinstance(document, dict) else 1
-        raise InvalidRecord([f"{path} line {line}: a seed file is a mapping with the keys 'entities' and "
-                             "'relations' only"])
+        raise InvalidRecord([f"{path} line {line}: a seed file is a mapping with the keys 'entities', "
+                             "'relations' and 'retracted' only"])
     return document
 
 
@@ -94,7 +96,7 @@ def _records(path: Path, document: dict, key: str):
     items = document.get(key) or []
     if not isinstance(items, list):
         raise InvalidRecord([f"{path} line {document[LINE]}: '{key}' must be a list"])
-    kind = {"entities": "entity", "relations": "relation"}[key]
+    kind = {"entities": "entity", "relations": "relation", "retracted": "retraction"}[key]
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict):
             raise InvalidRecord([f"{path}, {key} record {number}: must be a mapping, got {shown(item)}"])
@@ -104,6 +106,32 @@ def _records(path: Path, document: dict, key: str):
         named = given_id if isinstance(given_id, str) and len(given_id) <= 100 else shown(given_id) if given_id \
             else number
         yield f"{path} line {item.get(LINE, '?')} ({kind} {named})", fields
+
+
+def _without_lines(value):
+    """A parsed value without the line numbers the loader adds to every mapping."""
+    if isinstance(value, dict):
+        return {k: _without_lines(v) for k, v in value.items() if k != LINE}
+    if isinstance(value, list):
+        return [_without_lines(v) for v in value]
+    return value
+
+
+def _retraction(validator: Validator, origin: str, fields: dict) -> dict | None:
+    """The retraction a `retracted:` record gives, or None with the validator told what is wrong."""
+    missing = [name for name in retraction.FIELDS if fields.get(name) in (None, "")]
+    unknown = sorted(set(fields) - set(retraction.FIELDS) - set(retraction.OPTIONAL))
+    for name in missing:
+        validator.problem(origin, name, "required in a retraction")
+    for name in unknown:
+        validator.problem(origin, name, "not a field of a retraction")
+    if fields.get("type") is not None and fields["type"] not in validator.schema.relations:
+        validator.problem(origin, "type", f"unknown relation type {shown(fields['type'])}")
+    elif not isinstance(fields.get("tie", {}), dict):
+        validator.problem(origin, "tie", f"must be a mapping of the tie's properties, got {shown(fields['tie'])}")
+    elif not missing and not unknown:
+        return {k: str(v) if k not in ("tie",) else v for k, v in _without_lines(fields).items()}
+    return None
 
 
 def reader(paths) -> RecordSource:
@@ -135,5 +163,12 @@ def reader(paths) -> RecordSource:
                 record = None if wrong else validator.relation(fields.pop("type", None), *ends, fields, origin)
                 if record:
                     yield record
+        retractions.clear()
+        for path in files:
+            for origin, fields in _records(path, document(path), "retracted"):
+                found = _retraction(validator, origin, fields)
+                if found:
+                    retractions.append(found)
 
-    return RecordSource.of(entities, relations)
+    retractions: list[dict] = []
+    return RecordSource.of(entities, relations, after_write=lambda: retraction.apply(retractions))

@@ -46,4 +46,11 @@ def combine(sources: list[RecordSource]) -> RecordSource:
         for source in sources:
             yield from source.entities(validator)
 
-    return RecordSource(entities, tuple(part for source in sources for part in source.relation_parts))
+    hooks = [source.after_write for source in sources if source.after_write]
+
+    def after_write():
+        for hook in hooks:
+            hook()
+
+    return RecordSource(entities, tuple(part for source in sources for part in source.relation_parts),
+                        after_write=after_write if hooks else None)
