@@ -158,11 +158,13 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 WAIT_MS = 60_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_url(neo4j_server):
     """`streamlit run app.py` on a free loopback port with the test database's settings, started once
-    for the run (a start costs seconds): the browser tests all read the seeds, so what the app caches
-    for one of them holds for the next, and each test opens its own browser session."""
+    per test module (a start costs seconds): within a module the tests all read the seeds, so what the
+    app caches for one of them holds for the next, and each test opens its own browser session. Not
+    once per run: modules in between restart the server (bulk mode, backups) and replace the graph
+    under the app's caches."""
     port = free_port()
     log = open(config.home() / "streamlit.log", "wb")
     process = subprocess.Popen(

@@ -18,12 +18,21 @@ def constraints() -> int:
     return db.read("SHOW CONSTRAINTS YIELD name RETURN count(*) AS found")[0]["found"]
 
 
+def constraint_names() -> set:
+    return {r["name"] for r in db.read("SHOW CONSTRAINTS YIELD name RETURN name")}
+
+
+# The schema's constraints, by name (`CREATE CONSTRAINT <name> IF NOT EXISTS ...`); the review queue and
+# retractions keep constraints of their own, which a wipe leaves in place.
+SCHEMA_CONSTRAINTS = {statement.split()[2] for statement in ddl.statements() if statement.startswith("CREATE CONSTRAINT")}
+
+
 def test_into_an_empty_database_it_makes_the_constraints_and_drops_the_search_index_meanwhile(neo4j_server):
     wipe()
     db.write("DROP CONSTRAINT city_id IF EXISTS")
     with database_ready(dry_run=False) as first_load:
         assert first_load
-        assert constraints() == sum("CONSTRAINT" in statement for statement in ddl.statements())
+        assert SCHEMA_CONSTRAINTS <= constraint_names() and "city_id" in SCHEMA_CONSTRAINTS
         assert search_indexes() == 0
         assert db.read("MATCH (n) RETURN count(n) AS nodes")[0]["nodes"] == 0
     assert search_indexes() == 1
