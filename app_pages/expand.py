@@ -21,17 +21,23 @@ STATE_KEY = "expansions"
 BRIDGE_KEY = "expand-bridge"
 # Runs in the app's page on every run of the fragment: the latest expansions are left where a frame drawn
 # later finds them, and given at once to the frames that draw expansions (the frame checks they are its view's).
+# A frame leaves its double-click in kbExpandAsked and raises kb-expand; a click made before this bridge first
+# ran (its script loads after the drawing, slowly on a busy machine) waits there until it does, not lost.
 BRIDGE_JS = """
+function askPending() {
+  const asked = window.kbExpandAsked, state = window.kbExpansionState;
+  if (!asked || !state) return;
+  window.kbExpandAsked = null;
+  if (asked.view === state.view) window.kbAskExpansion("expand", asked.node);
+}
 export default function ({ data, setTriggerValue }) {
   window.kbExpansionState = data;
   window.kbAskExpansion = setTriggerValue;
   if (!window.kbExpandListening) {
     window.kbExpandListening = true;
-    window.addEventListener("kb-expand", function (event) {
-      const state = window.kbExpansionState;
-      if (state && event.detail.view === state.view) window.kbAskExpansion("expand", event.detail.node);
-    });
+    window.addEventListener("kb-expand", askPending);
   }
+  askPending();
   for (const frame of document.querySelectorAll("iframe")) {
     const drawing = frame.contentWindow;
     if (drawing && drawing.kbApplyExpansions) drawing.kbApplyExpansions(data);

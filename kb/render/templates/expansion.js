@@ -1,12 +1,14 @@
 // Expansion in place (kb/render/graph.py expansion_script; kbView is set before this). A double-click on a
-// node asks the page that embeds this one for the node's neighbours: an event its bridge (app_pages/expand.py,
-// a Streamlit component in the page itself) turns into a trigger value. The page answers with every expansion
-// of this view, oldest first, and kbApplyExpansions draws the difference: new ones added, undone ones removed.
+// node asks the page that embeds this one for the node's neighbours: the node left in kbExpandAsked and an
+// event, which its bridge (app_pages/expand.py, a Streamlit component in the page itself) turns into a trigger
+// value. The page answers with every expansion of this view, oldest first, and kbApplyExpansions draws the
+// difference: new ones added, undone ones removed.
 // Physics is off once the layout has settled, so what is drawn stays where it is.
 var kbApplied = [];  // per expansion drawn: its key, and the ids of the nodes and edges it added
 network.on("doubleClick", function (event) {
   if (event.nodes.length !== 1 || window.parent === window) return;
-  window.parent.dispatchEvent(new CustomEvent("kb-expand", {detail: {view: kbView, node: event.nodes[0]}}));
+  window.parent.kbExpandAsked = {view: kbView, node: event.nodes[0]};
+  window.parent.dispatchEvent(new CustomEvent("kb-expand"));
 });
 // An edge already drawn (by the view or an earlier expansion) is not drawn twice: same ends, same tooltip.
 function kbEdgeKey(edge) { return edge.from + "\u0000" + edge.to + "\u0000" + edge.title; }
