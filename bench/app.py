@@ -108,6 +108,7 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
     graph = lambda wanted: {"graph": wanted, "tables": 0, "charts": 0}  # noqa: E731
     table = {"graph": None, "tables": 1, "charts": 0}
     answered = {**table, "tables": 0, "selector": ANSWERED}
+    map_drawn = {**table, "selector": 'iframe[srcdoc*="kbMapDrawn"]'}  # the map's frame and its table of arcs
     found = [
         # No read at all: what loading the app costs on this machine at this moment, the floor of every page.
         {"page": "Cypher, empty editor (no read)",
@@ -129,6 +130,10 @@ def scenarios(size: str, folder: Path, runs: int) -> list[dict]:
                    for a, b in connected_pairs(entities[runs * 2:], runs)]},
         {"page": "Changes, hub, between two years",
          "links": [("/changes", {"id": h, "from": YEAR - 4, "to": YEAR}, answered) for h in hubs]},
+        # The map reads every place and the ties between them: the whole graph's, not a neighbourhood's.
+        {"page": "Map, every type of tie", "links": [("/map", {}, map_drawn)] * runs},
+        {"page": "Map, sister cities, as of a year",
+         "links": [("/map", {"relations": "SISTER_CITY_OF", "year": YEAR}, map_drawn)] * runs},
     ]
     # Expand in place: the hub's drawing opened (untimed), then one of its neighbours double-clicked (a
     # different one each run, so no run finds the app's cache holding its answer).

@@ -73,6 +73,11 @@ DOCUMENT_KINDS = ["report", "agreement", "memorandum", "strategy paper"]
 SOURCE_KINDS = ["news", "report", "dataset", "reference"]
 PUBLISHERS = ["Xinhua", "Handelsblatt", "GTAI", "MERICS", "Rhodium Group", "Caixin", "FAZ", "People's Daily"]
 
+# Where a place of a country is drawn on the Map: (south, north, west, east) in degrees, roughly the
+# country's extent; places of the other countries anywhere in this box around Eurasia.
+PLACE_BOXES = {"CN": (22.0, 45.0, 100.0, 122.0), "DE": (47.5, 54.8, 6.0, 14.9)}
+ELSEWHERE_BOX = (-35.0, 60.0, -100.0, 140.0)
+
 # Entity types: (name, id prefix, share of the entities). Countries take a fixed number first.
 ENTITY_SHARES = [("Source", "src", 0.03), ("Region", "reg", 0.01), ("City", "city", 0.05),
                  ("Organization", "org", 0.03), ("Company", "co", 0.45), ("Person", "per", 0.30),
@@ -82,8 +87,9 @@ ENTITY_SHARES = [("Source", "src", 0.03), ("Region", "reg", 0.01), ("City", "cit
 NODE_PROPERTIES = ["name", "aliases", "country", "note"]
 CITED_PROPERTIES = ["sources"]
 TYPE_PROPERTIES = {
-    "Country": [], "City": [], "Person": [],
-    "Region": ["kind"],
+    "Country": [], "Person": [],
+    "City": ["lat", "lon"],
+    "Region": ["kind", "lat", "lon"],
     "Organization": ["kind", "member_count"],
     "Company": ["kind", "sector"],
     "Event": ["kind", "date", "exhibitor_count", "area_m2"],
@@ -364,14 +370,16 @@ class _Generator:
         if type_name == "Country":
             return COUNTRIES[index][1], list(COUNTRIES[index][2]), []
         if type_name == "City":
+            at = self.coordinates(type_name, index)
             if index < len(HUB_CITIES):
                 name, characters, _ = HUB_CITIES[index]
-                return name, [characters] if characters else [], []
+                return name, [characters] if characters else [], at
             name, aliases = self.names.place(chinese)
-            return f"{name} {index}", aliases, []
+            return f"{name} {index}", aliases, at
         if type_name == "Region":
             name, aliases = self.names.place(chinese)
-            return f"{name} Region {index}", aliases, ["province" if chinese else "state"]
+            return f"{name} Region {index}", aliases, ["province" if chinese else "state",
+                                                         *self.coordinates(type_name, index)]
         if type_name == "Company":
             sector = SECTORS[_skewed(rng.random(), len(SECTORS))]
             kind = "joint venture" if index % JV_EVERY == JV_EVERY - 1 else "manufacturer"
@@ -403,6 +411,14 @@ class _Generator:
         return (f"{publisher} {kind} {index}", [],
                 [f"{publisher}: Sino-German ties, item {index}", kind, publisher, _date(rng, 2005),
                  rng.choice(("de", "zh", "en"))])
+
+    def coordinates(self, type_name: str, index: int) -> list[float]:
+        """A place's (lat, lon) in its country's box, from its index (the random stream is left as it was)."""
+        code = COUNTRIES[self.plan.country_of(type_name, index)][0]
+        south, north, west, east = PLACE_BOXES.get(code, ELSEWHERE_BOX)
+        seed = self.plan.seed
+        return [round(south + (north - south) * _fraction(seed, f"{type_name}-lat", index), 4),
+                round(west + (east - west) * _fraction(seed, f"{type_name}-lon", index), 4)]
 
     # --- relations ------------------------------------------------------------------------
     def write_relations(self, budget: int) -> dict:
