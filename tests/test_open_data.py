@@ -65,12 +65,13 @@ def is_(entity_id: str, entity_type: str, country: str | None = None) -> bool:
     return entity["type"] == entity_type and (country is None or entity.get("country") == country)
 
 
-def ties(*types: str, start=lambda e: True, end=lambda e: True) -> set:
+def ties(*types: str, start=lambda e: True, end=lambda e: True, in_force_only: bool = False) -> set:
     """The distinct ties of the seed files of those types whose ends pass the tests (as the graph
-    holds them: a symmetric tie once, whichever way the file gives it)."""
+    holds them: a symmetric tie once, whichever way the file gives it); with in_force_only, not the
+    planned, abandoned or failed ones."""
     found = set()
     for relation in seed_records("relations"):
-        if relation["type"] not in types:
+        if relation["type"] not in types or (in_force_only and relation.get("status") in NOT_IN_FORCE):
             continue
         ends = [(relation["from"], relation["to"])]
         if relation["type"] in SYMMETRIC:
@@ -87,8 +88,8 @@ SYMMETRIC = {"SISTER_CITY_OF", "REGION_PARTNER_OF"}
 GERMAN_VENTURES = {b for _, a, b, _ in ties("PARENT_OF", start=lambda e: is_(e, "Company", "DE"),
                                             end=lambda e: is_(e, "Company", "CN"))}
 # (minimum the dataset promises, the ties of the seed files, the same ties counted in the loaded graph).
-# Both meet issue 23's targets of 100 sister-city pairs (the files hold 102, 5 of them only planned or
-# abandoned) and 150 acquisitions.
+# Acquisitions meet issue 23's target of 150; sister cities count signed pairs only (97 of the 102 the
+# files hold; the others are planned or abandoned), 3 short of its 100.
 COVERAGE = {
     "Chinese acquisitions of or stakes in German firms": (
         150, lambda: ties("ACQUIRED", start=lambda e: is_(e, "Company", "CN"), end=lambda e: is_(e, "Company", "DE")),
@@ -108,8 +109,10 @@ COVERAGE = {
         15, lambda: ties("REGION_PARTNER_OF", start=lambda e: is_(e, "Region", "CN"), end=lambda e: is_(e, "Region", "DE")),
         "MATCH (:Region {country: 'CN'})-[r:REGION_PARTNER_OF]-(:Region {country: 'DE'}) RETURN count(r) AS c"),
     "sister-city partnerships between a Chinese and a German city": (
-        100, lambda: ties("SISTER_CITY_OF", start=lambda e: is_(e, "City", "CN"), end=lambda e: is_(e, "City", "DE")),
-        "MATCH (a:City {country: 'CN'})-[r:SISTER_CITY_OF]-(b:City {country: 'DE'}) RETURN count(r) AS c"),
+        97, lambda: ties("SISTER_CITY_OF", start=lambda e: is_(e, "City", "CN"), end=lambda e: is_(e, "City", "DE"),
+                         in_force_only=True),
+        "MATCH (a:City {country: 'CN'})-[r:SISTER_CITY_OF]-(b:City {country: 'DE'}) "
+        "WHERE r.status IS NULL OR NOT r.status IN $not_in_force RETURN count(r) AS c"),
     "Sino-German industrial parks and cooperation zones with their place": (
         25, lambda: {a for _, a, _, _ in ties("LOCATED_IN", start=lambda e: ENTITIES[e].get("kind") in PARK_KINDS)},
         "MATCH (o:Organization)-[:LOCATED_IN]->() WHERE o.kind IN $kinds RETURN count(DISTINCT o) AS c"),
@@ -127,7 +130,7 @@ PARK_KINDS = ["industrial park", "cooperation zone"]
 def test_the_open_set_covers_what_it_promises(seeded_readonly, what):
     least, in_files, cypher = COVERAGE[what]
     expected = len(in_files())
-    found = db.read(cypher, kinds=PARK_KINDS)[0]["c"]
+    found = db.read(cypher, kinds=PARK_KINDS, not_in_force=list(NOT_IN_FORCE))[0]["c"]
     assert found == expected, f"{what}: the graph holds {found}, the seed files {expected}"
     assert found >= least, f"{what}: {found} < {least}"
 
@@ -160,7 +163,7 @@ def test_every_source_says_what_kind_of_publisher_it_is():
     assert sources and unsaid == [], unsaid
 
 
-# Issue 23's target is 1%, not met yet: 2.1% of the ties rest on copies alone today (37 of 1,741; docs/coverage/mirrors.md).
+# Issue 23's target is 1%, not met yet: 2.2% of the ties rest on copies alone today (39 of 1,762; docs/coverage/mirrors.md).
 MIRROR_ONLY_AT_MOST = 0.025
 
 
