@@ -33,6 +33,11 @@ drawn = sum(arc.count for arc in data.arcs)
 tied = sum(1 for count in data.tie_counts().values() if count)
 st.caption(f"Drawn: {as_of.describe()}. {len(data.places)} places carry coordinates, {tied} of them with ties drawn: "
            f"{drawn} ties as {len(data.arcs)} arcs. A firm is drawn at its head office.")
+if data.arc_count > len(data.arcs):
+    st.caption(f"The {len(data.arcs)} arcs with the most ties are drawn, of {data.arc_count} ({data.tie_count} ties).")
+if data.capped:
+    st.warning(f"Only the first {geo.MAX_TIES:,} ties found were read, so the counts are of those: choose relation "
+               "types or a year to read fewer.")
 if data.unplaced:
     st.caption(f"{data.unplaced} ties from a drawn place lead to an entity with no place on the map and are left out.")
 if not data.places:

@@ -16,27 +16,51 @@ PLACE_TYPES = ("City", "Region")
 ANCHOR = "HEADQUARTERED_IN"
 NOT_DRAWN = ("LOCATED_IN", "HEADQUARTERED_IN", "FOUNDED_IN", "HOME_COUNTRY", "MENTIONS")
 
-PLACES_QUERY = (
-    f"MATCH (p:{ENTITY_LABEL}) WHERE (p:City OR p:Region) AND p.lat IS NOT NULL AND p.lon IS NOT NULL "
-    "RETURN p.id AS id, p.name AS name, [l IN labels(p) WHERE l IN $types][0] AS type, p.country AS country, "
-    "p.lat AS lat, p.lon AS lon"
-)
-# Entities that stand at a place: the place itself, and whatever has its head office there.
-ANCHORED_QUERY = (
-    f"UNWIND $places AS place_id MATCH (p:{ENTITY_LABEL} {{id: place_id}}) "
-    "RETURN p.id AS id, p.id AS place, p.name AS name "
-    "UNION ALL "
-    f"UNWIND $places AS place_id MATCH (x:{ENTITY_LABEL})-[:`{ANCHOR}`]->(p:{ENTITY_LABEL} {{id: place_id}}) "
-    "RETURN x.id AS id, p.id AS place, x.name AS name"
-)
-# The ties out of every anchored entity, of the types asked for and in force as asked; the far end
-# is checked against the anchored ids here, in Python's set, not in Cypher.
+# One read per place type, so that each is a label scan of its own and not of every entity.
+PLACES_QUERY = " UNION ALL ".join(
+    f"MATCH (p:`{place_type}`) WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL "
+    f"RETURN p.id AS id, p.name AS name, '{place_type}' AS type, p.country AS country, p.lat AS lat, p.lon AS lon"
+    for place_type in PLACE_TYPES)
+
+
+def _standing(entity: str) -> str:
+    """Where an entity stands: itself when it is a place with coordinates (only places carry them), else
+    its head office when that has coordinates; null when neither."""
+    return (f"CASE WHEN {entity}.lat IS NOT NULL THEN {entity} ELSE "
+            f"head([({entity})-[:`{ANCHOR}`]->(o:{ENTITY_LABEL}) WHERE o.lat IS NOT NULL | o]) END")
+
+
+# Read from the ties of the types asked for (a scan of those types, not of every entity), and summed up in
+# the database: per pair of places and relation type, how many ties, how many never held and a few to name.
+# A symmetric type's pair is put in id order so that both directions make one arc. Ties whose far end
+# stands nowhere are counted (unplaced), as are all arcs, but only the max_arcs largest are returned.
 TIES_QUERY = (
-    f"UNWIND $ids AS anchored_id MATCH (a:{ENTITY_LABEL} {{id: anchored_id}})-[r]->(b:{ENTITY_LABEL}) "
-    f"WHERE type(r) IN $relation_types AND {in_force('r')} "
-    "RETURN a.id AS start, b.id AS end, b.name AS end_name, type(r) AS type, r.since AS since, "
-    "r.status AS status"
+    "MATCH (a:{entity})-[r:{types}]->(b:{entity}) WHERE {in_force} WITH a, r, b LIMIT $max_ties "
+    "WITH collect([a, r, b]) AS found UNWIND found AS tie WITH size(found) AS read, tie[0] AS a, tie[1] AS r, tie[2] AS b "
+    f"WITH read, a, r, b, {_standing('a')} AS at_a "
+    f"WHERE at_a IS NOT NULL WITH read, a, r, b, at_a, {_standing('b')} AS at_b "
+    "WHERE at_b IS NULL OR at_a <> at_b "
+    "WITH read, a, r, b, type(r) IN $symmetric AND at_b IS NOT NULL AND at_b.id < at_a.id AS turned, at_a, at_b "
+    "WITH read, CASE WHEN turned THEN at_b.id ELSE at_a.id END AS start_id, "
+    "CASE WHEN turned THEN at_a.id ELSE at_b.id END AS end_id, type(r) AS type, "
+    "count(*) AS ties, sum(CASE WHEN r.status IN $never_held THEN 1 ELSE 0 END) AS never_held, "
+    "collect([coalesce(a.name, a.id), coalesce(b.name, b.id), r.since, r.status])[..$named] AS named "
+    "ORDER BY ties DESC, type, start_id, end_id "
+    "WITH read, collect(CASE WHEN end_id IS NOT NULL THEN {{start: start_id, end: end_id, type: type, ties: ties, "
+    "never_held: never_held, named: named}} END) AS arcs, "
+    "sum(CASE WHEN end_id IS NULL THEN ties ELSE 0 END) AS unplaced "
+    "RETURN arcs[..$max_arcs] AS arcs, size(arcs) AS arc_count, "
+    "reduce(total = 0, arc IN arcs | total + arc.ties) AS tie_count, unplaced, read"
 )
+# Ties read at most, like the node cap of a neighbourhood: on a graph of millions of ties, a map of every
+# type would sum up half of them (tens of seconds, more memory than a transaction may take). The page
+# says when the cap bit; a relation type or a year chosen reads fewer.
+MAX_TIES = 50_000
+# The most tied pairs are drawn: a map of a large graph would be a blot of thousands of arcs, and its
+# page megabytes.
+MAX_ARCS = 600
+# Ties named per arc (in its tooltip and table row); the rest are counted.
+NAMED_TIES = 12
 
 
 @dataclass(frozen=True)
@@ -55,12 +79,9 @@ class Arc:
     start: str
     end: str
     type: str
-    ties: list = field(default_factory=list)   # "Volkswagen → FAW-Volkswagen (1991)", one per tie
+    count: int                                 # how many ties
+    ties: list = field(default_factory=list)   # "Volkswagen → FAW-Volkswagen (1991)", the first NAMED_TIES
     never_held: int = 0                        # of them, plans and failed deals (kb.in_force.NOT_IN_FORCE)
-
-    @property
-    def count(self) -> int:
-        return len(self.ties)
 
     @property
     def only_never_held(self) -> bool:
@@ -71,8 +92,11 @@ class Arc:
 @dataclass
 class MapData:
     places: dict            # id -> Place, every place with coordinates
-    arcs: list              # Arc, largest first
+    arcs: list              # Arc, largest first, the MAX_ARCS largest
     unplaced: int = 0       # ties of the types asked for from a drawn place to an entity without one
+    arc_count: int = 0      # arcs in all, drawn or not
+    tie_count: int = 0      # ties in all the arcs, drawn or not
+    capped: bool = False    # MAX_TIES ties were read and more may exist: the counts are of those read
 
     def tie_counts(self) -> dict:
         """Place id -> how many drawn ties end there."""
@@ -96,31 +120,24 @@ def map_data(relation_types=None, year: int | None = None, undated: bool = True)
     type), in force in year when one is given (undated ties too unless undated is false)."""
     chosen = [schema().relation(name).name for name in relation_types] if relation_types else drawable_relations()
     places = {}
-    for r in db.read(PLACES_QUERY, types=list(PLACE_TYPES)):
+    for r in db.read(PLACES_QUERY):
         places[r["id"]] = Place(r["id"], r["name"] or r["id"], r["type"], r["country"], float(r["lat"]),
                                 float(r["lon"]))
     found = MapData(places, [])
     if not places:
         return found
-    where, names = {}, {}
-    for r in db.read(ANCHORED_QUERY, places=list(places)):
-        where.setdefault(r["id"], r["place"])
-        names[r["id"]] = r["name"]
-    arcs = {}
-    for r in db.read(TIES_QUERY, ids=list(where), relation_types=chosen, year=year, undated=undated):
-        start, end = where[r["start"]], where.get(r["end"])
-        if end is None:
-            found.unplaced += 1
-            continue
-        if start == end:
-            continue
-        if schema().relation(r["type"]).symmetric:
-            start, end = sorted((start, end))
-        arc = arcs.setdefault((start, end, r["type"]), Arc(start, end, r["type"]))
-        arc.never_held += r["status"] in NOT_IN_FORCE
-        arc.ties.append(_tie_text(names.get(r["start"], r["start"]), r["end_name"] or r["end"], r["since"],
-                                  r["status"]))
-    found.arcs = sorted(arcs.values(), key=lambda arc: (-arc.count, arc.type, arc.start, arc.end))
+    query = TIES_QUERY.format(entity=ENTITY_LABEL, types="|".join(f"`{name}`" for name in chosen),
+                              in_force=in_force("r"))
+    symmetric = [name for name in chosen if schema().relation(name).symmetric]
+    summaries = db.read(query, symmetric=symmetric, never_held=list(NOT_IN_FORCE), named=NAMED_TIES,
+                        max_arcs=MAX_ARCS, max_ties=MAX_TIES, year=year, undated=undated)
+    if not summaries:  # no tie of those types at all
+        return found
+    summary = summaries[0]
+    found.arcs = [Arc(arc["start"], arc["end"], arc["type"], arc["ties"], [_tie_text(*named) for named in arc["named"]],
+                      arc["never_held"]) for arc in summary["arcs"]]
+    found.unplaced, found.arc_count, found.tie_count = summary["unplaced"], summary["arc_count"], summary["tie_count"]
+    found.capped = summary["read"] == MAX_TIES
     return found
 
 

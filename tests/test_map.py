@@ -100,6 +100,17 @@ def test_map_data_on_the_seeds(seeded_readonly):
     assert sum(a.count for a in before.arcs) < sum(a.count for a in only_sisters.arcs)
 
 
+def test_a_large_map_draws_the_most_tied_arcs_and_says_when_it_read_only_some_ties(seeded_readonly, monkeypatch):
+    whole = geo.map_data()
+    monkeypatch.setattr(geo, "MAX_ARCS", 5)
+    fewer = geo.map_data()
+    assert [(a.start, a.end, a.type, a.count) for a in fewer.arcs] == [(a.start, a.end, a.type, a.count) for a in whole.arcs[:5]]
+    assert (fewer.arc_count, fewer.tie_count, fewer.capped) == (len(whole.arcs), sum(a.count for a in whole.arcs), False)
+    monkeypatch.setattr(geo, "MAX_TIES", 40)
+    capped = geo.map_data()
+    assert capped.capped and capped.tie_count + capped.unplaced <= 40 < whole.tie_count
+
+
 def test_the_map_page_draws_the_seeds(seeded_readonly):
     started = time.perf_counter()
     at = open_page("map")

@@ -21,7 +21,6 @@ LEGEND_HEIGHT = 64   # room for two rows
 LABELLED = 30
 LABEL_FONT = 15          # px in the SVG's units (kb-label in PAGE)
 LABEL_WIDTH = 0.58       # of the font size, an average letter's width
-MAX_TIES_IN_TOOLTIP = 12
 # A relation type without a map colour in the schema takes the next of these.
 OTHER_COLOURS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354")
 # An arc whose ties never held (plans, blocked or withdrawn deals).
@@ -140,8 +139,7 @@ def svg(data: MapData, align: str = "xMidYMin") -> str:
         bend = 0.12 + 0.08 * bends.get(pair, 0)
         bends[pair] = bends.get(pair, 0) + 1
         start, end = data.places[arc.start], data.places[arc.end]
-        listed = arc.ties[:MAX_TIES_IN_TOOLTIP] + ([f"… and {arc.count - MAX_TIES_IN_TOOLTIP} more"]
-                                                   if arc.count > MAX_TIES_IN_TOOLTIP else [])
+        listed = arc.ties + ([f"… and {arc.count - len(arc.ties)} more"] if arc.count > len(arc.ties) else [])
         tooltip = f"{start.name} – {end.name}: {relation_label(arc.type)} ({arc.count})\n" + "\n".join(listed)
         parts.append(f'<path class="kb-arc" data-type="{arc.type}" d="{_arc_path(points[arc.start], points[arc.end], bend)}" '
                      f'fill="none" stroke="{colour(arc.type, shown)}" stroke-width="{1.2 + math.log2(arc.count) * 0.9:.1f}" '
