@@ -31,8 +31,10 @@ else:
 data = map_data(tuple(relation_types), as_of.year, as_of.undated)
 drawn = sum(arc.count for arc in data.arcs)
 tied = sum(1 for count in data.tie_counts().values() if count)
-st.caption(f"Drawn: {as_of.describe()}. {len(data.places)} places carry coordinates, {tied} of them with ties drawn: "
-           f"{drawn} ties as {len(data.arcs)} arcs. A firm is drawn at its head office.")
+placed = (f"{len(data.places)} places carry coordinates, {tied} of them with ties drawn" if data.all_places else
+          f"more than {geo.MAX_PLACES:,} places carry coordinates, the {tied} with ties drawn are shown")
+st.caption(f"Drawn: {as_of.describe()}. {placed}: {drawn} ties as {len(data.arcs)} arcs. A firm is drawn at its "
+           "head office.")
 if data.arc_count > len(data.arcs):
     st.caption(f"The {len(data.arcs)} arcs with the most ties are drawn, of {data.arc_count} ({data.tie_count} ties).")
 if data.capped:

@@ -16,11 +16,18 @@ PLACE_TYPES = ("City", "Region")
 ANCHOR = "HEADQUARTERED_IN"
 NOT_DRAWN = ("LOCATED_IN", "HEADQUARTERED_IN", "FOUNDED_IN", "HOME_COUNTRY", "MENTIONS")
 
-# One read per place type, so that each is a label scan of its own and not of every entity.
-PLACES_QUERY = " UNION ALL ".join(
-    f"MATCH (p:`{place_type}`) WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL "
-    f"RETURN p.id AS id, p.name AS name, '{place_type}' AS type, p.country AS country, p.lat AS lat, p.lon AS lon"
-    for place_type in PLACE_TYPES)
+# One read per place type, so that each is a label scan of its own and not of every entity; at most
+# $limit rows.
+PLACES_QUERY = "CALL () { " + " UNION ALL ".join(
+    f"MATCH (p:`{place_type}`) WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL RETURN p, '{place_type}' AS type"
+    for place_type in PLACE_TYPES) + " } WITH p, type LIMIT $limit " \
+    "RETURN p.id AS id, p.name AS name, type, p.country AS country, p.lat AS lat, p.lon AS lon"
+# The places at the ends of the arcs drawn, when there are too many places to draw them all.
+PLACES_BY_ID_QUERY = (
+    f"UNWIND $ids AS place_id MATCH (p:{ENTITY_LABEL} {{id: place_id}}) "
+    "RETURN p.id AS id, p.name AS name, [l IN labels(p) WHERE l IN $types][0] AS type, p.country AS country, "
+    "p.lat AS lat, p.lon AS lon"
+)
 
 
 def _standing(entity: str) -> str:
@@ -59,6 +66,9 @@ MAX_TIES = 50_000
 # The most tied pairs are drawn: a map of a large graph would be a blot of thousands of arcs, and its
 # page megabytes.
 MAX_ARCS = 600
+# Places drawn at most whether tied or not; beyond, only those at the ends of the drawn arcs (a graph of
+# 10,000 cities would be a page of megabytes of dots).
+MAX_PLACES = 2000
 # Ties named per arc (in its tooltip and table row); the rest are counted.
 NAMED_TIES = 12
 
@@ -97,6 +107,7 @@ class MapData:
     arc_count: int = 0      # arcs in all, drawn or not
     tie_count: int = 0      # ties in all the arcs, drawn or not
     capped: bool = False    # MAX_TIES ties were read and more may exist: the counts are of those read
+    all_places: bool = True  # every place with coordinates, or (more than MAX_PLACES) only the arcs' ends
 
     def tie_counts(self) -> dict:
         """Place id -> how many drawn ties end there."""
@@ -117,28 +128,33 @@ def drawable_relations() -> list[str]:
 
 def map_data(relation_types=None, year: int | None = None, undated: bool = True) -> MapData:
     """Places with coordinates and the ties between them, of relation_types (default: every drawable
-    type), in force in year when one is given (undated ties too unless undated is false)."""
+    type), in force in year when one is given (undated ties too unless undated is false). Every place when
+    there are at most MAX_PLACES, else those at the ends of the arcs drawn."""
     chosen = [schema().relation(name).name for name in relation_types] if relation_types else drawable_relations()
-    places = {}
-    for r in db.read(PLACES_QUERY):
-        places[r["id"]] = Place(r["id"], r["name"] or r["id"], r["type"], r["country"], float(r["lat"]),
-                                float(r["lon"]))
-    found = MapData(places, [])
-    if not places:
+    found = MapData(_places(db.read(PLACES_QUERY, limit=MAX_PLACES + 1)), [])
+    if not found.places:
         return found
     query = TIES_QUERY.format(entity=ENTITY_LABEL, types="|".join(f"`{name}`" for name in chosen),
                               in_force=in_force("r"))
     symmetric = [name for name in chosen if schema().relation(name).symmetric]
     summaries = db.read(query, symmetric=symmetric, never_held=list(NOT_IN_FORCE), named=NAMED_TIES,
                         max_arcs=MAX_ARCS, max_ties=MAX_TIES, year=year, undated=undated)
-    if not summaries:  # no tie of those types at all
-        return found
-    summary = summaries[0]
-    found.arcs = [Arc(arc["start"], arc["end"], arc["type"], arc["ties"], [_tie_text(*named) for named in arc["named"]],
-                      arc["never_held"]) for arc in summary["arcs"]]
-    found.unplaced, found.arc_count, found.tie_count = summary["unplaced"], summary["arc_count"], summary["tie_count"]
-    found.capped = summary["read"] == MAX_TIES
+    if summaries:  # none when no tie of those types exists
+        summary = summaries[0]
+        found.arcs = [Arc(arc["start"], arc["end"], arc["type"], arc["ties"],
+                          [_tie_text(*named) for named in arc["named"]], arc["never_held"]) for arc in summary["arcs"]]
+        found.unplaced, found.arc_count, found.tie_count = summary["unplaced"], summary["arc_count"], summary["tie_count"]
+        found.capped = summary["read"] == MAX_TIES
+    if len(found.places) > MAX_PLACES:
+        ends = sorted({place for arc in found.arcs for place in (arc.start, arc.end)})
+        found.places = _places(db.read(PLACES_BY_ID_QUERY, ids=ends, types=list(PLACE_TYPES)))
+        found.all_places = False
     return found
+
+
+def _places(records) -> dict:
+    return {r["id"]: Place(r["id"], r["name"] or r["id"], r["type"], r["country"], float(r["lat"]), float(r["lon"]))
+            for r in records}
 
 
 def _tie_text(start: str, end: str, since, status) -> str:

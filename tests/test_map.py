@@ -100,12 +100,16 @@ def test_map_data_on_the_seeds(seeded_readonly):
     assert sum(a.count for a in before.arcs) < sum(a.count for a in only_sisters.arcs)
 
 
-def test_a_large_map_draws_the_most_tied_arcs_and_says_when_it_read_only_some_ties(seeded_readonly, monkeypatch):
+def test_a_large_map_draws_the_most_tied_arcs_and_their_places_and_says_when_it_read_only_some_ties(seeded_readonly, monkeypatch):
     whole = geo.map_data()
     monkeypatch.setattr(geo, "MAX_ARCS", 5)
     fewer = geo.map_data()
     assert [(a.start, a.end, a.type, a.count) for a in fewer.arcs] == [(a.start, a.end, a.type, a.count) for a in whole.arcs[:5]]
     assert (fewer.arc_count, fewer.tie_count, fewer.capped) == (len(whole.arcs), sum(a.count for a in whole.arcs), False)
+    assert fewer.all_places and set(fewer.places) == set(whole.places)
+    monkeypatch.setattr(geo, "MAX_PLACES", 10)
+    ends_only = geo.map_data()
+    assert not ends_only.all_places and set(ends_only.places) == {p for a in fewer.arcs for p in (a.start, a.end)}
     monkeypatch.setattr(geo, "MAX_TIES", 40)
     capped = geo.map_data()
     assert capped.capped and capped.tie_count + capped.unplaced <= 40 < whole.tie_count
