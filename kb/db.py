@@ -114,8 +114,13 @@ def write(query, **params) -> list[neo4j.Record]:
 
 
 def _run(query, params, routing) -> list[neo4j.Record]:
+    # No bookmarks carried from one call to the next (each call is a unit of work of its own, as each
+    # session of read_tx and write_tx is): a database replaced under a long-lived process (a restore
+    # from a dump, a bulk import) counts its transactions from the start again, and a bookmark of the
+    # old one made every later read of the app wait for a transaction that never comes, until it timed out.
     try:
-        records, _, _ = driver().execute_query(query, params, routing_=routing, database_=database())
+        records, _, _ = driver().execute_query(query, params, routing_=routing, database_=database(),
+                                               bookmark_manager_=None)
     except (AuthError, *UNREACHABLE_ERRORS) as error:
         raise unavailable(error) from error
     return records

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright import sync_api as playwright_api
 
+from bench import synthetic
 from kb import config, db, ddl
 from kb.ops import backup, server
 from loaders import pipeline, seed
@@ -93,6 +94,18 @@ def seeded_readonly(neo4j_server):
     return neo4j_server
 
 
+# The issue's size for the tests of scale: the backup round trips and the load under eight sessions.
+GRAPH_100K = {"entities": 20_000, "relations": 100_000, "seed": 5}
+
+
+@pytest.fixture(scope="session")
+def graph_100k(tmp_path_factory) -> tuple[Path, dict]:
+    """A generated graph of 100,000 relations, written once for the run (several seconds) and only read
+    by the tests that load it: its folder and what the generator wrote."""
+    folder = tmp_path_factory.mktemp("graph-100k")
+    return folder, synthetic.generate(out=folder, **GRAPH_100K)
+
+
 def graph_counts() -> tuple[int, int]:
     nodes = db.read("MATCH (n) RETURN count(n) AS c")[0]["c"]
     relations = db.read("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
@@ -158,13 +171,13 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 WAIT_MS = 60_000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_url(neo4j_server):
     """`streamlit run app.py` on a free loopback port with the test database's settings, started once
-    per test module (a start costs seconds): within a module the tests all read the seeds, so what the
-    app caches for one of them holds for the next, and each test opens its own browser session. Not
-    once per run: modules in between restart the server (bulk mode, backups) and replace the graph
-    under the app's caches."""
+    for the run (a start costs seconds): the browser tests all read the seeds, so what the app caches
+    for one of them holds for the next, and each test opens its own browser session. Modules in between
+    restart the server and replace its database (bulk mode, restores): the app reads on, as a served
+    app must (kb.db carries no bookmark of a replaced database from one read to the next)."""
     port = free_port()
     log = open(config.home() / "streamlit.log", "wb")
     process = subprocess.Popen(

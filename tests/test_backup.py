@@ -24,10 +24,10 @@ LOCAL_ONLY = pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="needs
 
 
 def kb(*args, env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run([KB, *map(str, args)], capture_output=True, text=True, timeout=900,
-                            env={**os.environ, **(env or {})})
-    db.close()      # the server may have been restarted under this process's driver
-    return result
+    # This process's driver is kept: it must read on after the command restarted the server or replaced its
+    # database, as a served app's does.
+    return subprocess.run([KB, *map(str, args)], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, **(env or {})})
 
 
 def one_line_error(result: subprocess.CompletedProcess) -> str:
@@ -98,6 +98,8 @@ def test_backup_wipe_restore_gives_the_same_graph(seeds_dump, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "counts and ids match the backup" in result.stdout
     assert graph_lines(tmp_path / "after.jsonl") == before
+    # Read on by this process, which read the wiped database just before the dump replaced it.
+    assert db.read("MATCH (n:Entity) RETURN count(n) AS n")[0]["n"] == sum(seed_counts()[0].values())
 
 
 @LOCAL_ONLY
@@ -156,17 +158,13 @@ def test_backup_does_not_overwrite_a_file(neo4j_server, tmp_path):
     assert path.read_text() == "keep me"
 
 
-LARGE_RELATIONS = 100_000
-
-
 @pytest.fixture(scope="module")
-def large_graph(neo4j_server, tmp_path_factory) -> tuple[Path, dict, list[str]]:
-    """The issue's size, generated and loaded once for the module (each takes a minute or more):
-    the folder of 100,000 relations, what the generator wrote, and the graph as exported once loaded."""
-    folder = tmp_path_factory.mktemp("large")
-    written = synthetic.generate(entities=LARGE_RELATIONS // 5, relations=LARGE_RELATIONS, seed=5, out=folder)
+def large_graph(neo4j_server, graph_100k, tmp_path_factory) -> tuple[Path, dict, list[str]]:
+    """The issue's size (the run's generated graph of 100,000 relations), loaded once for the module (a
+    minute or more): its folder, what the generator wrote, and the graph as exported once loaded."""
+    folder, written = graph_100k
     load_folder(folder)
-    return folder, written, graph_lines(folder.parent / "large-loaded.jsonl")
+    return folder, written, graph_lines(tmp_path_factory.mktemp("large") / "loaded.jsonl")
 
 
 @pytest.fixture
