@@ -13,7 +13,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from bench import synthetic
 from kb import config, db, ddl
 from loaders import pipeline, seed
 from tests.conftest import SEEDS, graph_counts, wipe
@@ -22,7 +21,6 @@ APP = str(config.PROJECT_ROOT / "app.py")
 KB = str(Path(sys.executable).with_name("kb"))
 SESSIONS = 8
 pytestmark = pytest.mark.scale
-ENTITIES, RELATIONS = 20_000, 100_000
 
 
 def _answered(at: AppTest) -> AppTest:
@@ -111,13 +109,13 @@ def _relation_ends(folder: Path):
             yield from ((row[0], row[1]) for row in reader)
 
 
-def test_eight_sessions_answer_while_a_100k_relation_load_runs(neo4j_server, tmp_path):
+def test_eight_sessions_answer_while_a_100k_relation_load_runs(neo4j_server, graph_100k):
     wipe()
     ddl.init()
     pipeline.load(seed.reader([SEEDS]), show_progress=False)
     before = graph_counts()
-    folder = tmp_path / "load"
-    summary = synthetic.generate(entities=ENTITIES, relations=RELATIONS, seed=14, out=folder)
+    folder, summary = graph_100k
+    assert summary["relations"] == 100_000
     stored = {r["id"] for r in db.read("MATCH (n:Entity) RETURN n.id AS id")}
     shared = _generated_ids(folder) & stored      # e.g. country-cn: merged, not added
     assert not any(start in shared and end in shared for start, end in _relation_ends(folder)), \
