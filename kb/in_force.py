@@ -4,8 +4,8 @@ command does) does not load the driver."""
 from __future__ import annotations
 
 # Statuses (of the schema's status properties) under which a tie never held: a plan, a deal that
-# did not close, a GLEIF record that has lapsed.
-NOT_IN_FORCE = ("planned", "announced", "abandoned", "pending", "blocked", "withdrawn", "inactive")
+# did not close, a GLEIF record that has lapsed, contacts that no one signed.
+NOT_IN_FORCE = ("planned", "announced", "abandoned", "pending", "blocked", "withdrawn", "inactive", "informal")
 
 
 def in_force(tie: str) -> str:
