@@ -109,7 +109,8 @@ COVERAGE = {
         15, lambda: ties("REGION_PARTNER_OF", start=lambda e: is_(e, "Region", "CN"), end=lambda e: is_(e, "Region", "DE")),
         "MATCH (:Region {country: 'CN'})-[r:REGION_PARTNER_OF]-(:Region {country: 'DE'}) RETURN count(r) AS c"),
     "sister-city partnerships between a Chinese and a German city": (
-        101, lambda: ties("SISTER_CITY_OF", start=lambda e: is_(e, "City", "CN"), end=lambda e: is_(e, "City", "DE"),
+        98,  # issue 23's target 100 not met: three friendships without a signed agreement are informal (docs/coverage/sister-cities.md)
+        lambda: ties("SISTER_CITY_OF", start=lambda e: is_(e, "City", "CN"), end=lambda e: is_(e, "City", "DE"),
                          in_force_only=True),
         "MATCH (a:City {country: 'CN'})-[r:SISTER_CITY_OF]-(b:City {country: 'DE'}) "
         "WHERE r.status IS NULL OR NOT r.status IN $not_in_force RETURN count(r) AS c"),
