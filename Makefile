@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast setup server-build bench-small clean
+.PHONY: demo test test-fast setup bench-small clean
 
 # One environment for both commands: the product's requirements and those of the tests and benchmarks.
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -21,15 +21,19 @@ demo: setup
 	$(BIN)/kb demo
 
 # The browser tests drive Debian's Chromium and screenshot Chinese names (a CJK font): both installed first
-# when we may, else one sentence says what to install. The slowest 25 tests close the log.
+# when we may, else one sentence says what to install. Files are shared out among TEST_WORKERS processes,
+# each with its own Neo4j, app and browser (TEST_WORKERS=0: all in one process). The slowest 25 tests close the log.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+
 test: setup
 	@.ci/ensure-chromium
 	@.ci/ensure-cjk-font
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
+	$(PYTEST) --durations=25
 
 # The inner loop: no browser, no 100k-tie graphs.
 test-fast: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not scale"
+	$(PYTEST) -m "not browser and not scale"
 
 bench-small: setup
 	$(BIN)/python bench/run.py --size small

@@ -1,7 +1,8 @@
 """Fixtures: a real Neo4j for the whole run (the project's local server on a free port with a
 temporary data folder, or the database named by NEO4J_URI), cleaned between tests; one Streamlit app
 and one headless Chromium for the whole run, shared by the browser tests (each test gets a fresh
-browser context: its own cookies, storage and request routing)."""
+browser context: its own cookies, storage and request routing). Under pytest-xdist (`make test`) each
+worker process has its own of each; the test files are shared out whole among the workers."""
 from __future__ import annotations
 
 import os
@@ -37,6 +38,8 @@ def neo4j_server():
     if os.environ.get("NEO4J_URI"):
         if os.environ.get("KB_TEST_ALLOW_WIPE") != "1":
             pytest.exit("NEO4J_URI is set: the tests empty that database. Set KB_TEST_ALLOW_WIPE=1 to allow it.")
+        if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+            pytest.exit("NEO4J_URI is set: the test workers would share one database. Run with TEST_WORKERS=0.")
         yield config.connection()
         return
     home = Path(tempfile.mkdtemp(prefix="kb-test-"))
@@ -244,6 +247,14 @@ def browser_page(chromium):
 
 
 BROWSER_FIXTURES = {"browser_page", "app_url", "chromium"}
+
+
+def pytest_configure(config):
+    """Build the local server's launcher once, before any worker starts a server: workers starting
+    together on a fresh clone would otherwise run Maven in the same folder at the same time."""
+    if os.environ.get("NEO4J_URI") or hasattr(config, "workerinput") or server.is_built():
+        return
+    server.build(echo=lambda message: None)
 
 
 def pytest_collection_modifyitems(items):

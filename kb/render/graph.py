@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -345,7 +346,8 @@ def publish_vis_library(folder: Path) -> Path:
     text = vis_library()
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         folder.mkdir(parents=True, exist_ok=True)
-        staged = path.with_suffix(".tmp")
+        # Its own staging file: apps starting together (one per test worker) write the same folder.
+        staged = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         staged.write_text(text, encoding="utf-8")
         staged.replace(path)
     return path
