@@ -39,9 +39,9 @@ def neighbourhood(entity_id: str, depth: int, entity_types: tuple, relation_type
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def neighbours(entity_id: str, entity_types: tuple, relation_types: tuple, node_cap: int, year: int | None = None,
-               undated: bool = True):
-    return queries.neighbours(entity_id, list(entity_types), list(relation_types), node_cap, year, undated)
+def expansion(entity_id: str, drawn: tuple, entity_types: tuple, relation_types: tuple, node_cap: int,
+              year: int | None = None, undated: bool = True):
+    return queries.expansion(entity_id, drawn, list(entity_types), list(relation_types), node_cap, year, undated)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -3,9 +3,10 @@ and "Undo expansion" removes the last expansion, without the page running again 
 
 The drawing's frame (kb/render/templates/expansion.js) raises an event in this page; the bridge, a Streamlit
 component of this page (components v2: no frame of its own), turns it into a trigger value, which reruns only
-the fragment below. The fragment asks the core for the neighbours, styles them as the drawing's own (pyvis,
-kb.render.graph.expansion) and hands every expansion of the view back to the bridge, which gives them to the
-frame to draw."""
+the fragment below. The fragment asks the core for the neighbours and their ties to what is drawn already
+(kb.queries.expansion), styles them as the drawing's own (pyvis, kb.render.graph.expansion) and hands every
+expansion of the view back to the bridge, which gives them to the frame to draw. The fragment also shows the
+drawing's legend, so that a type an expansion brings is in it (and leaves it with the expansion's undo)."""
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,7 @@ import functools
 import streamlit as st
 
 from kb.render import graph as kb_graph
-from kb.subgraph import Subgraph
+from kb.subgraph import Subgraph, union
 from app_pages import widgets
 
 t = widgets.t
@@ -59,40 +60,55 @@ def drawn_ids(graph: Subgraph, expansions: list) -> set:
     return set(graph.nodes).union(*(expansion["added"] for expansion in expansions))
 
 
-def expand(view: str, graph: Subgraph, neighbours) -> None:
-    """The bridge's callback: the double-clicked node's neighbours become the view's newest expansion."""
+def expand(view: str, graph: Subgraph, expansion_of) -> None:
+    """The bridge's callback: the double-clicked node's neighbours, and their ties to what is drawn, become
+    the view's newest expansion."""
     node = st.session_state[BRIDGE_KEY].get("expand")
     state = view_state(view)
     drawn = drawn_ids(graph, state["expansions"])
     if node not in drawn:
         return
-    found, left_out = neighbours(node)
-    styled = kb_graph.expansion(found, kb_graph.hides_edge_labels(graph), widgets.presentation_mode(),
-                                widgets.titles_of(found.source_ids()), widgets.language())
+    found = expansion_of(node, tuple(sorted(drawn)))
+    styled = kb_graph.expansion(found.graph, kb_graph.hides_edge_labels(graph), widgets.presentation_mode(),
+                                widgets.titles_of(found.graph.source_ids()), widgets.language())
+    added = set(found.added)
     state["made"] += 1
     state["expansions"].append({"key": f"expansion-{state['made']}", "node": node,
-                                "name": found.nodes[node].shown_name(widgets.language()),
-                                "added": [n for n in found.nodes if n not in drawn], "left_out": left_out,
-                                "nodes": styled["nodes"], "edges": styled["edges"]})
+                                "name": found.graph.nodes[node].shown_name(widgets.language()),
+                                "added": found.added, "found": found, "edges": styled["edges"],
+                                # The frame draws only nodes it lacks: those drawn already need not travel.
+                                "nodes": [styled_node for styled_node in styled["nodes"] if styled_node["id"] in added]})
 
 
 def undo(view: str) -> None:
     view_state(view)["expansions"].pop()
 
 
+def summary(last: dict) -> str:
+    """What the last expansion added, and what its caps left out."""
+    found = last["found"]
+    parts = [t("expanded", name=last["name"], added=len(found.added))]
+    if found.ties_to_drawn:
+        parts.append(t("expansion_ties", ties=found.ties_to_drawn))
+    if found.left_out:
+        parts.append(t("expansion_left_out", left_out=found.left_out))
+    if found.ties_left_out:
+        parts.append(t("expansion_ties_left_out", left_out=found.ties_left_out))
+    return " ".join(parts)
+
+
 @st.fragment
-def offer(view: str, graph: Subgraph, neighbours) -> None:
-    """Under a drawing made with kb_graph.expansion_script(view): the hint, the last expansion's summary
-    and its undo. neighbours: node id -> (Subgraph of it and its neighbours, how many the cap left out)."""
+def offer(view: str, graph: Subgraph, expansion_of) -> None:
+    """Under a drawing made with kb_graph.expansion_script(view): its legend (with what the expansions add),
+    the hint, the last expansion's summary and its undo. expansion_of: (node id, drawn ids) -> kb.queries.Expansion."""
     state = view_state(view)
     expansions = state["expansions"]
     bridge(key=BRIDGE_KEY, data={"view": view, "expansions": [
         {key: expansion[key] for key in ("key", "node", "nodes", "edges")} for expansion in expansions]},
-        on_expand_change=functools.partial(expand, view, graph, neighbours))
+        on_expand_change=functools.partial(expand, view, graph, expansion_of))
+    widgets.legend(union([graph, *(expansion["found"].graph for expansion in expansions)]))
     if not expansions:
         st.caption(t("expand_hint"))
         return
-    last = expansions[-1]
-    left_out = t("expansion_left_out", left_out=last["left_out"]) if last["left_out"] else ""
-    st.caption(f'{t("expanded", name=last["name"], added=len(last["added"]))} {left_out}')
+    st.caption(summary(expansions[-1]))
     st.button(t("undo_expansion"), key="undo-expansion", on_click=undo, args=(view,))

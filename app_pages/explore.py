@@ -88,10 +88,11 @@ view = f"neighbourhood-{entity_id}"
 # Expansions belong to one drawing: of this entity, with these options, in this language and mode.
 drawing_key = repr((entity_id, depth, entity_types, relation_types, node_cap, as_of.year, as_of.undated,
                     widgets.language(), widgets.presentation_mode()))
-widgets.draw(graph, view, on_explore=True, expansions=drawing_key)
-# A double-click expands a node with the view's own filters, cap and year.
-expand.offer(drawing_key, graph, lambda node: cached.neighbours(node, tuple(entity_types), tuple(relation_types),
-                                                         int(node_cap), as_of.year, as_of.undated))
+# A double-click expands a node with the view's own filters, cap and year; the expansions' fragment stands
+# under the drawing, its legend growing with them.
+widgets.draw(graph, view, on_explore=True, expansions=drawing_key, under=lambda: expand.offer(
+    drawing_key, graph, lambda node, drawn: cached.expansion(node, drawn, tuple(entity_types), tuple(relation_types),
+                                                             int(node_cap), as_of.year, as_of.undated)))
 if present:
     heading()
 widgets.facts_table(graph, view)

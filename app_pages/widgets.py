@@ -152,10 +152,12 @@ def explore_link(on_explore: bool) -> str:
     return f"{EXPLORE_URL}?{urlencode([*kept, ('id', '')])}"
 
 
-def draw(graph: Subgraph, name: str, on_explore: bool = False, expansions: str | None = None) -> str:
+def draw(graph: Subgraph, name: str, on_explore: bool = False, expansions: str | None = None,
+         under=None) -> str:
     """Draw the graph (with the cap's note and the legend), a click on a node opening Explore of it;
     returns its standalone HTML, without the clicks (a file opened alone has no Explore to open).
-    expansions: the view's name, where a double-click on a node expands it (app_pages/expand.py)."""
+    expansions: the view's name, where a double-click on a node expands it (app_pages/expand.py); under:
+    called in the legend's place, where the expansions' fragment shows the legend with what they add."""
     presentation = presentation_mode()
     if graph.note and not presentation:
         st.info(graph.note)
@@ -168,7 +170,10 @@ def draw(graph: Subgraph, name: str, on_explore: bool = False, expansions: str |
     st.iframe(framed(drawn, explore_link(on_explore), **expanding), height=int(drawn.height.removesuffix("px")) + 20)
     if graph.note and presentation:
         st.info(graph.note)  # under the graph: in presentation mode the graph comes first
-    legend(graph)
+    if under:
+        under()
+    else:
+        legend(graph)
     st.download_button(t("download_graph"), page, file_name=f"{name}.html",
                        mime="text/html", key=f"{name}-html", on_click="ignore")
     return page

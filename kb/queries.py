@@ -59,6 +59,22 @@ EDGES_AMONG_QUERY = (
     "LIMIT $limit"
 )
 
+# Ties between the entities an expansion adds and those drawn before it, walked from the added ones (a
+# seek on the id index each, then their own ties), skipping hubs as EDGES_AMONG_QUERY does. All are counted,
+# the first $limit returned, so a caption can say how many the cap left out.
+TIES_TO_DRAWN_QUERY = (
+    f"UNWIND $added AS added_id MATCH (a:{ENTITY_LABEL} {{id: added_id}}) "
+    "WHERE COUNT { (a)--() } <= $max_degree "
+    f"MATCH (a)-[r]-(b:{ENTITY_LABEL}) WHERE b.id IN $drawn "
+    "AND ($relation_types IS NULL OR type(r) IN $relation_types) "
+    f"AND {IN_FORCE} "
+    "WITH r, b ORDER BY elementId(r) "
+    "WITH count(r) AS found, collect([r, b])[..$limit] AS kept "
+    "UNWIND kept AS tie WITH found, tie[0] AS r, tie[1] AS b "
+    "RETURN found, elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
+    f"properties(r) AS rprops, properties(b) AS bprops, {TYPE_OF % 'b'} AS btype"
+)
+
 SHORTEST_PATHS_QUERY = (
     f"MATCH (a:{ENTITY_LABEL} {{id: $start}}), (b:{ENTITY_LABEL} {{id: $end}}) "
     "MATCH p = allShortestPaths((a)-[*..%d]-(b)) %s"
@@ -197,6 +213,45 @@ def neighbours(entity_id: str, entity_types=None, relation_types=None, node_cap:
     found = db.read(NEIGHBOUR_COUNT_QUERY, id=entity_id, entity_types=_checked_types(entity_types, "entity"),
                     relation_types=_checked_types(relation_types, "relation"), year=year, undated=undated)
     return graph, found[0]["neighbours"] - (len(graph.nodes) - 1)
+
+
+@dataclass
+class Expansion:
+    graph: Subgraph        # the entity, its neighbours, and the drawn entities the added ones are tied to
+    added: list            # ids of the entities not drawn before, in the order found
+    left_out: int          # neighbours the node cap left out
+    ties_to_drawn: int     # ties between the added entities and the drawn ones not among the neighbours
+    ties_left_out: int     # such ties the cap left out
+
+
+def expansion(entity_id: str, drawn, entity_types=None, relation_types=None, node_cap: int | None = None,
+              year: int | None = None, undated: bool = True) -> Expansion:
+    """What a double-click on a drawn entity adds to a drawing of the drawn ids: its neighbours (as
+    neighbours() finds them, same filters, cap and year) and the ties between those not yet drawn and the
+    drawn entities that are not among its neighbours (whose ties the neighbours' query already has); at
+    most node_cap such ties."""
+    node_cap = node_cap or config.setting("node_cap")
+    graph, left_out = neighbours(entity_id, entity_types, relation_types, node_cap, year, undated)
+    drawn = set(drawn)
+    added = [node for node in graph.nodes if node not in drawn]
+    ties, ties_left_out = _add_ties_to_drawn(graph, added, sorted(drawn - set(graph.nodes)),
+                                             _checked_types(relation_types, "relation"), node_cap,
+                                             {"year": year, "undated": undated})
+    return Expansion(graph, added, left_out, ties, ties_left_out)
+
+
+def _add_ties_to_drawn(graph: Subgraph, added: list, drawn: list, relation_types, cap: int,
+                       when: dict) -> tuple[int, int]:
+    """Add to graph the ties (in force when says) between its added entities and the drawn ones, with
+    those drawn entities; returns how many ties it added and how many the cap left out."""
+    if not added or not drawn:
+        return 0, 0
+    records = db.read(TIES_TO_DRAWN_QUERY, added=added, drawn=drawn, relation_types=relation_types,
+                      max_degree=HUB_DEGREE, limit=cap, **when)
+    for r in records:
+        graph.add_node(Node.from_record(r["bprops"], r["btype"]))
+        graph.add_edge(Edge(r["rid"], r["start"], r["end"], r["rtype"], dict(r["rprops"])))
+    return len(records), (records[0]["found"] - len(records) if records else 0)
 
 
 def _expand(graph: Subgraph, frontier, entity_types, relation_types, node_cap, when: dict) -> list[str]:

@@ -75,6 +75,17 @@ class Subgraph:
         return rows
 
 
+def union(graphs) -> Subgraph:
+    """One subgraph of every node and edge of graphs (a node or edge in several, as the first has it)."""
+    merged = Subgraph()
+    for graph in graphs:
+        for node in graph.nodes.values():
+            merged.add_node(node)
+        for edge in graph.edges.values():
+            merged.add_edge(edge)
+    return merged
+
+
 def blank(value) -> str:
     """A value as a table cell shows it: an absent value is an empty cell, never "None"."""
     return "" if value is None else str(value)
