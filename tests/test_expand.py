@@ -129,7 +129,7 @@ def test_an_expansion_draws_ties_to_what_was_drawn_and_its_types_in_the_legend(s
     assert ties <= {tuple(ends) for ends in frame.evaluate(TIE_ENDS)}, "ties to the entities drawn before are drawn"
     grown = page.wait_for_function(LEGEND_CHANGED, arg=before).json_value()
     assert all(listed(grown, caption) for caption in brought), f"the legend lists {brought}: {grown}"
-    page.get_by_text(f"{len(ties)} ties to entities drawn before").wait_for()
+    page.get_by_text(f"Ties to entities drawn before: {len(ties)}.").wait_for()
 
     page.get_by_role("button", name="Undo expansion").click()
     page.wait_for_function(PAINTED, arg="", polling="raf")
