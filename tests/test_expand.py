@@ -118,7 +118,9 @@ def test_an_expansion_draws_ties_to_what_was_drawn_and_its_types_in_the_legend(s
     candidates = {node: (set(ties_to_earlier(node, drawn).values()),
                          legend_entries(union([view, queries.expansion(node, drawn).graph])) - legend_entries(view))
                   for node in sorted(drawn - {CENTRE})}
-    node, (ties, brought) = next((n, found) for n, found in candidates.items() if all(found))
+    chosen = [node for node, found in candidates.items() if all(found)]
+    assert chosen, f"no neighbour of {CENTRE} in the seeds brings both a tie to an earlier entity and a legend entry"
+    node, (ties, brought) = chosen[0], candidates[chosen[0]]
     frame = graph_frame(page, node)
     before = page.wait_for_function(LEGEND).json_value()
     assert not any(listed(before, caption) for caption in brought)
