@@ -145,8 +145,8 @@ def seed_counts() -> tuple[dict, dict]:
     return entities, relations
 
 
-# Statuses of ties that never held: plans, failed deals, lapsed records (the rule the README states).
-NEVER_HELD = {"planned", "announced", "abandoned", "pending", "blocked", "withdrawn", "inactive"}
+# Statuses of ties that never held: plans, failed deals, lapsed records, unsigned contacts (the rule docs/querying.md states).
+NEVER_HELD = {"planned", "announced", "abandoned", "pending", "blocked", "withdrawn", "inactive", "informal"}
 
 
 def tie_in_force(tie: dict, when: int | None, undated: bool = True) -> bool:
