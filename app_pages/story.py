@@ -35,7 +35,7 @@ def checked_story(name: str, modified: float) -> stories.Story:
 @st.cache_data(ttl=cached.TTL, show_spinner=False)
 def shown(step: stories.Step, language: str) -> tuple[str | None, stories.StepView]:
     """The step's view, and its graph as a page (in the language) when it has one."""
-    view = stories.view(step)
+    view = stories.view(step, language)
     if view.page is not None:  # a map
         return view.page, view
     return (stories.graph_page(view.graph, widgets.VIS_LIBRARY_URL, language) if view.graph is not None else None), view
@@ -55,7 +55,8 @@ def story_list() -> None:
         except StoryError as error:
             st.warning(str(error))
             continue
-        st.page_link("app_pages/story.py", label=f"{story.title} ({len(story.steps)} steps)",
+        steps = widgets.t("story_steps", steps=len(story.steps))
+        st.page_link("app_pages/story.py", label=f"{story.title_in(widgets.language())} ({steps})",
                      query_params={"story": name, "step": "1"})
 
 
@@ -71,16 +72,16 @@ def play(name: str) -> None:
     linked = st.query_params.get("step", "1")
     number = min(max(int(linked) if linked.isdigit() else 1, 1), count)
     st.query_params["step"] = str(number)
-    step = story.steps[number - 1]
+    step, language = story.steps[number - 1], widgets.language()
     with st.container(horizontal=True, vertical_alignment="center", key="story-bar"):
-        st.button("◀", key="story-previous", help="Previous step (Left)", shortcut="Left", on_click=go,
+        st.button("◀", key="story-previous", help=widgets.t("story_previous"), shortcut="Left", on_click=go,
                   args=(number - 1,), disabled=number == 1)
-        st.button("▶", key="story-next", help="Next step (Right)", shortcut="Right", on_click=go,
+        st.button("▶", key="story-next", help=widgets.t("story_next"), shortcut="Right", on_click=go,
                   args=(number + 1,), disabled=number == count)
-        note = f" — {step.note}" if step.note else ""
-        st.markdown(f"{number}/{count} · **{step.title}**{note}")
+        note = f" — {step.note_in(language)}" if step.note_in(language) else ""
+        st.markdown(f"{number}/{count} · **{step.title_in(language)}**{note}")
     try:
-        page, view = shown(step, widgets.language())
+        page, view = shown(step, language)
     except NotFound as error:
         st.warning(str(error))
         st.stop()

@@ -458,29 +458,48 @@ def story_list():
             click.echo(f"{name}\tbroken\t{error}")
 
 
+class Language(click.ParamType):
+    """One of the schema's languages, checked when used (importing the schema up front would slow every command)."""
+    name = "language"
+
+    def convert(self, value, param, ctx):
+        from kb.schema import LANGUAGES
+        if value in LANGUAGES:
+            return value
+        self.fail(f"{value!r} is not one of the languages {', '.join(LANGUAGES)}", param, ctx)
+
+
+STORY_LANGUAGE = click.option("--lang", "language", type=Language(), default="en", show_default=True,
+                              help="The language of titles, notes and labels: en, de or zh (a line the story "
+                              "does not translate stays English).")
+
+
 @story.command("show")
 @click.argument("name")
+@STORY_LANGUAGE
 @reports_errors
-def story_show(name):
+def story_show(name, language):
     """Check stories/NAME.yaml and print its steps: number, title, the view, the note."""
     from kb.render import stories
     found = stories.load(name)
-    click.echo(f"{found.title} ({found.path}, {len(found.steps)} steps)")
+    click.echo(f"{found.title_in(language)} ({found.path}, {len(found.steps)} steps)")
     for number, step in enumerate(found.steps, start=1):
-        click.echo(f"{number}. {step.title}\n   {step.describe()}" + (f"\n   {step.note}" if step.note else ""))
+        note = step.note_in(language)
+        click.echo(f"{number}. {step.title_in(language)}\n   {step.describe()}" + (f"\n   {note}" if note else ""))
 
 
 @story.command("export")
 @click.argument("name")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The HTML file to write: one page holding every step, that plays offline (Left/Right keys).")
+@STORY_LANGUAGE
 @reports_errors
-def story_export(name, out):
+def story_export(name, out, language):
     """Write the story as one self-contained HTML file, every step's graph inlined, checked against the database."""
     from kb.render import stories
     found = stories.load(name)
     stories.check_ids(found)
-    out.write_text(stories.export(found), encoding="utf-8")
+    out.write_text(stories.export(found, language), encoding="utf-8")
     click.echo(f"Exported {len(found.steps)} steps of {name!r} to {out}")
 
 

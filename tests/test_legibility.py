@@ -1,6 +1,6 @@
 """Legible at presentation sizes, measured: in Chromium at 1400x1000 and 1920x1080, the label boxes that
 overlap a node or another label, read from vis-network's own positions and label sizes once the drawing
-has settled and been fitted. For every step of every shipped story and for Explore of the five largest
+has settled and been fitted. For every step of every shipped story in each language and for Explore of the five largest
 hubs of the seeded data (depth 1). The figures go to test-output/legibility.json and docs/BENCHMARKS.md."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from kb import db
 from kb.render import graph as kb_graph, stories
 from kb.queries import neighbourhood
+from kb.schema import LANGUAGES
 from tests.test_browser import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
@@ -63,14 +64,16 @@ def measure(page, html: str, name: str) -> dict:
 
 
 def views() -> list[tuple[str, str]]:
-    """(name, page) of every story step with a graph, then of Explore of each of the hubs."""
+    """(name, page) of every story step with a graph in each language (names and relation labels change
+    with it), then of Explore of each of the hubs."""
     drawn = []
     for name in stories.names():
         story = stories.load(name)
         for number, step in enumerate(story.steps, start=1):
             shown = stories.view(step)
             if shown.graph is not None:
-                drawn.append((f"story-{name}-{number}", stories.graph_page(shown.graph)))
+                drawn += [(f"story-{name}-{number}" + ("" if language == LANGUAGES[0] else f"-{language}"),
+                           stories.graph_page(shown.graph, language=language)) for language in LANGUAGES]
     for row in db.read(HUBS_QUERY, n=HUBS):
         hub = neighbourhood(row["id"], 1)
         # Explore in presentation mode, its canvas as large as the window.

@@ -3,6 +3,7 @@ played with the arrow keys in headless Chromium, the exported file played from d
 blocked, and "Add this view to a story" writing a step that then plays."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -96,6 +97,9 @@ def test_the_shipped_story_only_names_entities_the_seed_files_hold():
     ({"title": "Unknown query", "kind": "query", "query": "no-such-query"}, 2, "query"),
     ({"title": "Unknown parameter", "kind": "query", "query": "alliance-members", "params": {"city": "x"}},
      2, "params.city"),
+    ({**GOOD_STEP, "title": {"de": "Nur Deutsch"}}, 2, "title"),
+    ({**GOOD_STEP, "note": {"en": "A city.", "fr": "Une ville."}}, 2, "note"),
+    ({**GOOD_STEP, "note": {"en": ["a", "list"]}}, 2, "note"),
 ])
 def test_a_bad_step_is_one_error_naming_file_step_and_field(story_folder, step, number, field_name):
     path = write_story(story_folder, "bad", {"title": "Bad", "steps": [GOOD_STEP, step]})
@@ -126,6 +130,37 @@ def test_an_id_missing_from_the_database_names_its_step(seeded_readonly, story_f
     result = kb("story", "export", "stale", "--out", story_folder / "stale.html")
     assert result.exit_code == 1 and "city-atlantis" in result.output, result.output
     assert not (story_folder / "stale.html").exists()
+
+
+def test_a_title_or_note_per_language_is_shown_in_that_language_else_in_english(story_folder):
+    from kb.schema import LANGUAGES
+    english, *others = LANGUAGES
+    titles = {language: f"Foshan ({language})" for language in LANGUAGES}
+    write_story(story_folder, "multi", {"title": {english: "Talk", others[0]: f"Talk ({others[0]})"},
+                                        "steps": [{**GOOD_STEP, "title": titles, "note": {english: "A city."}}]})
+    story = stories.load("multi")
+    step = story.steps[0]
+    assert [step.title_in(language) for language in LANGUAGES] == [titles[language] for language in LANGUAGES]
+    assert [step.note_in(language) for language in LANGUAGES] == ["A city."] * len(LANGUAGES)
+    assert [story.title_in(language) for language in LANGUAGES] == ["Talk", f"Talk ({others[0]})", "Talk"]
+    # Appending a step writes the file again: the translations survive it.
+    stories.add_step("multi", stories.Step(kind="explore", title="Taicang", id="city-taicang"))
+    again = stories.load("multi")
+    assert again.steps[0] == step and again.title_in(others[0]) == f"Talk ({others[0]})"
+    shown = kb("story", "show", "multi", "--lang", others[-1])
+    assert shown.exit_code == 0 and f"1. {titles[others[-1]]}\n" in shown.output, shown.output
+    refused = kb("story", "show", "multi", "--lang", "xx")
+    assert refused.exit_code == 2 and "'xx' is not one of the languages" in refused.output, refused.output
+
+
+def test_every_shipped_story_is_written_in_each_language():
+    from kb.schema import LANGUAGES
+    for name in shipped_names():
+        story = stories.load(name)
+        assert dict(story.titles).keys() == set(LANGUAGES[1:]), (name, "title")
+        for number, step in enumerate(story.steps, start=1):
+            assert dict(step.titles).keys() == set(LANGUAGES[1:]), (name, number, "title")
+            assert not step.note or dict(step.notes).keys() == set(LANGUAGES[1:]), (name, number, "note")
 
 
 def test_kb_story_list_and_show(story_folder):
@@ -235,6 +270,18 @@ def test_an_exported_story_holds_its_maps_and_nothing_from_elsewhere(seeded_read
     assert "<script src=" not in exported and "<link " not in exported
 
 
+@pytest.mark.parametrize("language", ["de", "zh"])
+def test_an_exported_story_speaks_its_language(seeded_readonly, tmp_path, language):
+    out = tmp_path / f"takeover-wave-{language}.html"
+    result = kb("story", "export", "takeover-wave", "--out", out, "--lang", language)
+    assert result.exit_code == 0, result.output
+    exported, story = out.read_text(encoding="utf-8"), stories.load("takeover-wave")
+    assert f'<html lang="{language}">' in exported and f"<title>{story.title_in(language)}</title>" in exported
+    for step in story.steps:
+        assert json.dumps(step.title_in(language), ensure_ascii=False) in exported, step.title
+        assert json.dumps(step.note_in(language), ensure_ascii=False) in exported, step.note
+
+
 def add_step_on(page: str, query_params: dict, kind: str, story: str, title: str) -> AppTest:
     """Open the page with the link's parameters and fill in "Add this view to a story"."""
     at = open_page(page, **query_params)
@@ -320,11 +367,14 @@ def wanted_view(step: stories.Step) -> dict:
 
 @pytest.mark.parametrize("name", shipped_names())
 def test_every_step_of_a_shipped_story_plays_in_the_app(seeded_db, app_url, browser_page, name):
-    """Each step drawn (graph, map or table) with no error on the page, one screenshot per step."""
+    """Each step drawn (graph, map or table) with its title in the language of the link and no error on the
+    page, one screenshot per step. The stories take the languages in turn, so that each language is played."""
+    from kb.schema import LANGUAGES
+    language = LANGUAGES[shipped_names().index(name) % len(LANGUAGES)]
     page, blocked = browser_page
     page.set_viewport_size(WINDOW)
     story = stories.load(name)
-    page.goto(f"{app_url}/story?story={name}&step=1")
+    page.goto(f"{app_url}/story?story={name}&step=1&lang={language}")
     SCREENSHOTS.mkdir(exist_ok=True)
     for number, step in enumerate(story.steps, start=1):
         wanted = wanted_view(step)
@@ -332,7 +382,7 @@ def test_every_step_of_a_shipped_story_plays_in_the_app(seeded_db, app_url, brow
         if number > 1:
             page.keyboard.press("ArrowRight")
         page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("step") == [str(number)])
-        page.get_by_text(step.title).first.wait_for()
+        page.get_by_text(step.title_in(language)).first.wait_for()
         drawn = page.wait_for_function(DRAWN_THIS_STEP, arg=wanted, polling=100).json_value()
         if step.kind == "map":
             assert drawn["arcs"] > 0 and drawn["legend"] > 0 and drawn["height"] > 800, (name, number, drawn)
@@ -341,5 +391,5 @@ def test_every_step_of_a_shipped_story_plays_in_the_app(seeded_db, app_url, brow
         assert errors.count() == 0, (name, number, errors.all_inner_texts())
         path = SCREENSHOTS / f"story-{name}-step-{number}.png"
         page.screenshot(path=str(path))
-        print(f"{name} step {number} ({step.kind}): {drawn}; {path.relative_to(SCREENSHOTS.parent)}")
+        print(f"{name} step {number} ({step.kind}, {language}): {drawn}; {path.relative_to(SCREENSHOTS.parent)}")
     assert blocked == [], f"requests left loopback: {blocked}"

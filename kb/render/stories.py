@@ -1,5 +1,7 @@
 """Stories for live demos: a YAML file (stories/NAME.yaml) holding a title and an ordered list of
-steps, each a view of the graph (Explore, Paths or a saved query) with a title and a short note.
+steps, each a view of the graph (Explore, Paths, a saved query or the map) with a title and a short
+note. A title or note is a line of text (English) or a mapping of languages to lines ({en: ..., de:
+..., zh: ...}, English required): the player shows the one in the app's language, else the English.
 Read and checked here, written back by the app's "Add this view to a story", shown step by step
 by the Story page and exported as one HTML page that plays offline."""
 from __future__ import annotations
@@ -15,9 +17,9 @@ import yaml
 from kb import config, db, geo
 from kb.errors import StoryError
 from kb.saved_queries import SAVED_QUERIES, saved_query
-from kb.schema import ENTITY_LABEL, schema
+from kb.schema import ENTITY_LABEL, LANGUAGES, schema
 from kb.subgraph import Subgraph
-from kb.render import map as kb_map
+from kb.render import i18n, map as kb_map
 
 KINDS = ("explore", "paths", "query", "map")
 # A story's name is its file name: plain, so it is safe in a path and in a URL.
@@ -48,11 +50,22 @@ document.addEventListener("keydown", function (event) {
 </script>""")
 
 
+def _in_language(english: str, translated: tuple, language: str) -> str:
+    return dict(translated).get(language) or english
+
+
+def _as_text(english: str, translated: tuple):
+    """A title or note as the file holds it: the line, or the mapping when it is translated."""
+    return {LANGUAGES[0]: english, **dict(translated)} if translated else english
+
+
 @dataclass(frozen=True)
 class Step:
     kind: str
-    title: str
+    title: str                   # English; titles and notes hold (language, text) for the others
     note: str = ""
+    titles: tuple = ()
+    notes: tuple = ()
     id: str | None = None
     depth: int = 1
     entity_types: tuple = ()
@@ -64,9 +77,16 @@ class Step:
     query: str | None = None     # the saved query's name
     params: tuple = ()           # (name, value) pairs, so that a step can be hashed and cached
 
+    def title_in(self, language: str) -> str:
+        return _in_language(self.title, self.titles, language)
+
+    def note_in(self, language: str) -> str:
+        return _in_language(self.note, self.notes, language)
+
     def as_record(self) -> dict:
         """The step as the file holds it (defaults left out)."""
-        record = {"title": self.title, "note": self.note, "kind": self.kind}
+        record = {"title": _as_text(self.title, self.titles), "note": _as_text(self.note, self.notes),
+                  "kind": self.kind}
         if self.kind == "explore":
             record["id"] = self.id
             if self.depth != 1:
@@ -123,6 +143,10 @@ class Story:
     title: str
     steps: tuple = field(default_factory=tuple)
     path: Path | None = None
+    titles: tuple = ()
+
+    def title_in(self, language: str) -> str:
+        return _in_language(self.title, self.titles, language)
 
 
 def folder() -> Path:
@@ -161,14 +185,30 @@ def read(path: Path) -> Story:
     unknown = set(document) - {"title", "steps"}
     if unknown:
         raise StoryError(f"{path}: field {sorted(unknown)[0]!r}: unknown (a story has `title` and `steps`)")
-    title = document.get("title")
-    if not isinstance(title, str) or not title.strip():
+    title, titles = _text(document.get("title"), lambda problem: StoryError(f"{path}: field 'title': {problem}"))
+    if not title:
         raise StoryError(f"{path}: field 'title': required, a line of text")
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise StoryError(f"{path}: field 'steps': required, a list of at least one step")
-    return Story(path.stem, title.strip(), tuple(_step(path, number, record)
-                                                  for number, record in enumerate(steps, start=1)), path)
+    return Story(path.stem, title, tuple(_step(path, number, record) for number, record in enumerate(steps, start=1)),
+                 path, titles)
+
+
+def _text(value, fail) -> tuple[str, tuple]:
+    """A title or note read: its English line and its (language, line) pairs for the other languages."""
+    if value is None or isinstance(value, str):
+        return (value or "").strip(), ()
+    others = LANGUAGES[1:]
+    if not isinstance(value, dict) or any(not isinstance(line, str) for line in value.values()):
+        raise fail(f"a line of text, or a mapping of languages ({', '.join(LANGUAGES)}) to lines")
+    unknown = sorted(set(value) - set(LANGUAGES))
+    if unknown:
+        raise fail(f"{unknown[0]!r} is not one of the languages {', '.join(LANGUAGES)}")
+    english = value.get(LANGUAGES[0], "").strip()
+    if not english:
+        raise fail(f"the {LANGUAGES[0]!r} line is required when the text is given per language")
+    return english, tuple((language, value[language].strip()) for language in others if value.get(language, "").strip())
 
 
 def _step(path: Path, number: int, record) -> Step:
@@ -184,13 +224,14 @@ def _step(path: Path, number: int, record) -> Step:
     for name in record:
         if name not in allowed:
             raise fail(name, f"unknown for a {kind} step (allowed: {', '.join(sorted(allowed))})")
-    for name in ("title", *REQUIRED[kind]):
+    title, titles = _text(record.get("title"), lambda problem: fail("title", problem))
+    note, notes = _text(record.get("note"), lambda problem: fail("note", problem))
+    if not title:
+        raise fail("title", "required, a line of text")
+    for name in REQUIRED[kind]:
         if not isinstance(record.get(name), str) or not record[name].strip():
             raise fail(name, "required, a line of text")
-    note = record.get("note", "")
-    if not isinstance(note, str):
-        raise fail("note", "a line of text")
-    fields = {"kind": kind, "title": record["title"].strip(), "note": note.strip()}
+    fields = {"kind": kind, "title": title, "note": note, "titles": titles, "notes": notes}
     year = record.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1000 <= year <= 9999):
         raise fail("year", f"{year!r} is not a year")
@@ -254,7 +295,7 @@ def add_step(name: str, step: Step, title: str | None = None) -> tuple[Path, int
     path = path_of(name)
     if path.exists():
         story = read(path)
-        document = {"title": story.title, "steps": [s.as_record() for s in story.steps]}
+        document = {"title": _as_text(story.title, story.titles), "steps": [s.as_record() for s in story.steps]}
     else:
         document = {"title": (title or "").strip() or name.replace("-", " ").capitalize(), "steps": []}
     document["steps"].append(step.as_record())
@@ -284,42 +325,46 @@ class StepView:
     rows: list = field(default_factory=list)
     page: str | None = None      # a map step: its drawn page
     size_note: str = ""
+    language: str = i18n.DEFAULT
 
     @property
     def size(self) -> str:
         if self.size_note:
             return self.size_note
         if self.graph is not None:
-            return f"{len(self.graph.nodes)} entities, {len(self.graph.edges)} facts"
-        return f"{len(self.rows)} row(s)"
+            return i18n.text("step_size_graph", self.language, entities=len(self.graph.nodes),
+                             facts=len(self.graph.edges))
+        return i18n.text("step_size_rows", self.language, rows=len(self.rows))
 
 
-def view(step: Step) -> StepView:
+def view(step: Step, language: str = i18n.DEFAULT) -> StepView:
     """Ask the database for what the step shows, through the same functions as the app's pages."""
     from kb import cypher, queries
 
     if step.kind == "explore":
         return StepView(queries.neighbourhood(step.id, step.depth, list(step.entity_types),
                                               list(step.relation_types), year=step.year,
-                                              undated=step.undated))
+                                              undated=step.undated), language=language)
     if step.kind == "map":
-        return map_view(step)
+        return map_view(step, language)
     if step.kind == "paths":
         return StepView(queries.paths_subgraph(queries.shortest_paths(step.start, step.end, year=step.year,
-                                                                                undated=step.undated)))
+                                                                      undated=step.undated)), language=language)
     saved = saved_query(step.query)
     result = cypher.run_read_only(saved.cypher, {**saved.params, **dict(step.params)})
     if result.graph.nodes:
-        return StepView(result.graph)
-    return StepView(None, list(result.columns), [[_cell(value) for value in row] for row in result.rows])
+        return StepView(result.graph, language=language)
+    return StepView(None, list(result.columns), [[_cell(value) for value in row] for row in result.rows],
+                    language=language)
 
 
-def map_view(step: Step) -> StepView:
+def map_view(step: Step, language: str = i18n.DEFAULT) -> StepView:
     """A map step: the Map page's drawing of the places and ties it asks for, filling the player's frame."""
     data = geo.map_data(list(step.relation_types), step.year, step.undated)
     ties = sum(arc.count for arc in data.arcs)
-    return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title),
-                    size_note=f"{ties} ties between {sum(1 for n in data.tie_counts().values() if n)} places")
+    places = sum(1 for n in data.tie_counts().values() if n)
+    return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title_in(language)),
+                    size_note=i18n.text("step_size_map", language, ties=ties, places=places), language=language)
 
 
 def _cell(value) -> str:
@@ -328,7 +373,7 @@ def _cell(value) -> str:
     return "" if shown is None else str(shown)
 
 
-def graph_page(graph: Subgraph, vis_url: str | None = None, language: str = "en") -> str:
+def graph_page(graph: Subgraph, vis_url: str | None = None, language: str = i18n.DEFAULT) -> str:
     """A step's graph as a standalone page filling its frame, large as in presentation mode, with its
     legend, passing the arrow keys on (vis_url: see kb.render.graph Drawing.page)."""
     from kb import queries
@@ -345,23 +390,27 @@ def table_html(columns: list, rows: list) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def export(story: Story) -> str:
-    """The whole story as one HTML page: every step's graph (or table) inlined, nothing fetched from
-    another host; Left and Right (or the buttons) step through it, the step kept in the address (#step=N)."""
+def export(story: Story, language: str = i18n.DEFAULT) -> str:
+    """The whole story as one HTML page in the language: every step's graph (or table) inlined, nothing
+    fetched from another host; Left and Right (or the buttons) step through it, the step kept in the
+    address (#step=N)."""
     steps = []
     for step in story.steps:
-        shown = view(step)
-        steps.append({"title": step.title, "note": step.note, "size": shown.size,
-                      "graph": shown.page or (graph_page(shown.graph) if shown.graph is not None else None),
+        shown = view(step, language)
+        steps.append({"title": step.title_in(language), "note": step.note_in(language), "size": shown.size,
+                      "graph": shown.page or (graph_page(shown.graph, language=language)
+                                              if shown.graph is not None else None),
                       "table": None if shown.graph is not None or shown.page else table_html(shown.columns, shown.rows),
                       "nodes": len(shown.graph.nodes) if shown.graph is not None else None})
     # `</` inside a script would end it early.
     data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/")
-    return PLAYER.replace("__TITLE__", html.escape(story.title)).replace("__STEPS__", data)
+    return (PLAYER.replace("__TITLE__", html.escape(story.title_in(language))).replace("__LANG__", language)
+            .replace("__PREVIOUS__", html.escape(i18n.text("story_previous", language)))
+            .replace("__NEXT__", html.escape(i18n.text("story_next", language))).replace("__STEPS__", data))
 
 
 PLAYER = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
+<html lang="__LANG__"><head><meta charset="utf-8"><title>__TITLE__</title>
 <style>
 html, body { margin: 0; height: 100%; font-family: sans-serif; overflow: hidden; }
 #bar { display: flex; align-items: center; gap: 0.6em; height: 44px; padding: 0 0.8em; box-sizing: border-box;
@@ -376,8 +425,8 @@ html, body { margin: 0; height: 100%; font-family: sans-serif; overflow: hidden;
 #table th, #table td { border-bottom: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }
 </style></head>
 <body>
-<div id="bar"><button id="previous" title="Previous step (Left)">&#9664;</button><span id="where"></span>
-<button id="next" title="Next step (Right)">&#9654;</button><span id="title"></span><span id="note"></span></div>
+<div id="bar"><button id="previous" title="__PREVIOUS__">&#9664;</button><span id="where"></span>
+<button id="next" title="__NEXT__">&#9654;</button><span id="title"></span><span id="note"></span></div>
 <iframe id="graph" title="graph"></iframe><div id="table"></div>
 <script type="text/javascript">
 const STEPS = __STEPS__;
