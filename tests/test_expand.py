@@ -99,7 +99,7 @@ def test_a_double_click_adds_the_neighbours_in_place_and_undo_removes_them(seede
     assert around(after[node], [after[n] for n in added]), "the new neighbours are placed around the node"
     assert frame.evaluate("() => window.kbSameDocument") is True, "the drawing must not be reloaded"
     assert (page.url, page.evaluate("() => history.length")) == (url, history), "a double-click must not navigate"
-    page.get_by_text(f"{len(added)} entities added").wait_for()
+    page.get_by_text(f"entities added: {len(added)}.").wait_for()
 
     page.get_by_role("button", name="Undo expansion").click()
     shown = set(page.wait_for_function(PAINTED, arg="", polling="raf").json_value())
