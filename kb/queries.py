@@ -26,14 +26,16 @@ DEGREE_QUERY = f"MATCH (n:{ENTITY_LABEL} {{id: $id}}) RETURN COUNT {{ (n)--() }}
 
 IN_FORCE = in_force("r")
 
+# What every query returning ties gives of each, as the Subgraph reads it.
+TIE_FIELDS = ("elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
+              "properties(r) AS rprops")
 NEIGHBOURS_QUERY = (
     "UNWIND $frontier AS fid "
     f"MATCH (a:{ENTITY_LABEL} {{id: fid}})-[r]-(b:{ENTITY_LABEL}) "
     "WHERE ($relation_types IS NULL OR type(r) IN $relation_types) "
     "AND ($entity_types IS NULL OR any(l IN labels(b) WHERE l IN $entity_types)) "
     f"AND {IN_FORCE} "
-    "RETURN elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
-    f"properties(r) AS rprops, properties(b) AS bprops, {TYPE_OF % 'b'} AS btype "
+    f"RETURN {TIE_FIELDS}, properties(b) AS bprops, {TYPE_OF % 'b'} AS btype "
     "LIMIT $limit"
 )
 
@@ -46,33 +48,28 @@ NEIGHBOUR_COUNT_QUERY = (
     "RETURN count(DISTINCT b) AS neighbours"
 )
 
-# Ties among the outer ring, which the expansion never looked at. A hub's ties are not walked here
-# (its degree alone could cost more than the whole view); ties between two hubs may then be missing.
-EDGES_AMONG_QUERY = (
-    f"UNWIND $ring AS ring_id MATCH (a:{ENTITY_LABEL} {{id: ring_id}}) "
-    "WHERE COUNT { (a)--() } <= $max_degree "
-    f"MATCH (a)-[r]-(b:{ENTITY_LABEL}) WHERE b.id IN $ids "
-    "AND ($relation_types IS NULL OR type(r) IN $relation_types) "
-    f"AND {IN_FORCE} "
-    "RETURN elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
-    "properties(r) AS rprops "
-    "LIMIT $limit"
-)
 
-# Ties between the entities an expansion adds and those drawn before it, walked from the added ones (a
-# seek on the id index each, then their own ties), skipping hubs as EDGES_AMONG_QUERY does. All are counted,
-# the first $limit returned, so a caption can say how many the cap left out.
+def _ties_walked_from(walked: str, others: str) -> str:
+    """The ties in force (of $relation_types, if given) from each entity listed in the parameter walked (a
+    seek on the id index each, then its own ties) to those listed in others. A hub's ties are not walked
+    (its degree alone could cost more than the whole view); ties between two hubs may then be missing."""
+    return (f"UNWIND ${walked} AS walked_id MATCH (a:{ENTITY_LABEL} {{id: walked_id}}) "
+            "WHERE COUNT { (a)--() } <= $max_degree "
+            f"MATCH (a)-[r]-(b:{ENTITY_LABEL}) WHERE b.id IN ${others} "
+            "AND ($relation_types IS NULL OR type(r) IN $relation_types) "
+            f"AND {IN_FORCE} ")
+
+
+# Ties among the outer ring, which the expansion never looked at.
+EDGES_AMONG_QUERY = _ties_walked_from("ring", "ids") + f"RETURN {TIE_FIELDS} LIMIT $limit"
+# Ties between the entities an expansion adds and those drawn before it. All are counted, the first $limit
+# returned, so a caption can say how many the cap left out.
 TIES_TO_DRAWN_QUERY = (
-    f"UNWIND $added AS added_id MATCH (a:{ENTITY_LABEL} {{id: added_id}}) "
-    "WHERE COUNT { (a)--() } <= $max_degree "
-    f"MATCH (a)-[r]-(b:{ENTITY_LABEL}) WHERE b.id IN $drawn "
-    "AND ($relation_types IS NULL OR type(r) IN $relation_types) "
-    f"AND {IN_FORCE} "
+    _ties_walked_from("added", "drawn") +
     "WITH r, b ORDER BY elementId(r) "
     "WITH count(r) AS found, collect([r, b])[..$limit] AS kept "
     "UNWIND kept AS tie WITH found, tie[0] AS r, tie[1] AS b "
-    "RETURN found, elementId(r) AS rid, type(r) AS rtype, startNode(r).id AS start, endNode(r).id AS end, "
-    f"properties(r) AS rprops, properties(b) AS bprops, {TYPE_OF % 'b'} AS btype"
+    f"RETURN found, {TIE_FIELDS}, properties(b) AS bprops, {TYPE_OF % 'b'} AS btype"
 )
 
 SHORTEST_PATHS_QUERY = (
