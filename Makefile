@@ -31,9 +31,9 @@ test: setup
 	@.ci/ensure-cjk-font
 	$(PYTEST) --durations=25
 
-# The inner loop: no browser, no 100k-tie graphs.
+# The inner loop: no browser, no 100k-tie graphs, no test that stops or restarts the server.
 test-fast: setup
-	$(PYTEST) -m "not browser and not scale"
+	$(PYTEST) -m "not browser and not scale and not restarts"
 
 bench-small: setup
 	$(BIN)/python bench/run.py --size small

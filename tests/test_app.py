@@ -234,6 +234,7 @@ def test_presentation_mode_lives_in_the_url(seeded_db):
     assert at.query_params["present"] == "1"
 
 
+@pytest.mark.restarts
 def test_database_stopped_every_page_says_so_then_recovers(seeded_db):
     pages = {"explore": {"id": "city-foshan"}, "entity": {"id": "firm-kuka"},
              "paths": {"from": "city-goettingen", "to": "firm-midea"}, "cypher": {"q": "RETURN 1 AS one"},

@@ -80,6 +80,7 @@ def seeds_dump(tmp_path_factory, seeded_readonly) -> tuple[Path, list[str]]:
 
 
 @LOCAL_ONLY
+@pytest.mark.restarts  # a dump stops the local server and starts it again
 def test_the_manifest_counts_the_seed_files(seeds_dump):
     entities, relations = seed_counts()
     manifest = manifest_of(seeds_dump[0])
@@ -90,6 +91,7 @@ def test_the_manifest_counts_the_seed_files(seeds_dump):
 
 
 @LOCAL_ONLY
+@pytest.mark.restarts  # a dump stops the local server and starts it again
 def test_backup_wipe_restore_gives_the_same_graph(seeds_dump, tmp_path):
     path, before = seeds_dump
     wipe()
@@ -103,6 +105,7 @@ def test_backup_wipe_restore_gives_the_same_graph(seeds_dump, tmp_path):
 
 
 @LOCAL_ONLY
+@pytest.mark.restarts  # a dump stops the local server and starts it again
 def test_restore_over_a_database_that_is_not_empty_needs_force(seeds_dump, tmp_path):
     path, seeds = seeds_dump
     load_other_graph(tmp_path)
@@ -135,6 +138,7 @@ def test_logical_backup_of_neo4j_uri_round_trips(seeded_readonly, tmp_path):
 
 
 @LOCAL_ONLY
+@pytest.mark.restarts  # a dump stops the local server and starts it again
 def test_a_dump_does_not_restore_into_neo4j_uri(seeds_dump):
     assert "local server" in one_line_error(kb("restore", seeds_dump[0], env=remote()))
 
@@ -178,6 +182,7 @@ def large_graph_in_db(large_graph, tmp_path) -> dict:
 
 
 @LOCAL_ONLY
+@pytest.mark.restarts  # a dump stops the local server and starts it again
 @pytest.mark.scale
 @pytest.mark.parametrize("kind", ["dump", "csv"])
 def test_a_100k_relation_graph_round_trips_exactly(large_graph_in_db, tmp_path, kind):

@@ -22,7 +22,8 @@ from kb.errors import BulkLoadError
 from loaders import bulk, by_path, pipeline
 from tests.conftest import SEEDS, graph_counts, seed_totals, wipe
 
-pytestmark = pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="bulk mode imports into the local server")
+pytestmark = [pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="bulk mode imports into the local server"),
+              pytest.mark.restarts]
 
 
 @pytest.fixture(autouse=True)

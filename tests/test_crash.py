@@ -12,7 +12,7 @@ from loaders import csv as csv_loader
 from loaders import pipeline
 from tests.conftest import graph_counts
 
-pytestmark = pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="kills the local server")
+pytestmark = [pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="kills the local server"), pytest.mark.restarts]
 
 # Enough batches of 500 that the load is still writing when the killer, which looks every 50 ms, sees the
 # first one committed (the rest of the load takes seconds); more would only lengthen both loads.

@@ -227,6 +227,7 @@ def test_a_long_query_is_stopped_at_the_timeout(seeded_readonly):
 RUNAWAY = "RETURN size(reduce(s='', x IN range(1,5000000) | s + 'abcdefghij'))"
 
 
+@pytest.mark.restarts
 @pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="only the local server can be restarted")
 def test_a_runaway_query_does_not_hold_the_server(seeded_readonly, monkeypatch):
     monkeypatch.setenv("KB_QUERY_GRACE", "2")
@@ -245,6 +246,7 @@ def test_a_runaway_query_does_not_hold_the_server(seeded_readonly, monkeypatch):
     assert imports[0]["value"] == str(server.import_dir())    # restarted with the same settings
 
 
+@pytest.mark.restarts
 @pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="needs the project's local test server")
 def test_a_runaway_query_leaves_a_shared_server_running(seeded_readonly, monkeypatch):
     monkeypatch.setenv("KB_QUERY_GRACE", "2")

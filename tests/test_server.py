@@ -13,7 +13,8 @@ from kb.ops import server
 from kb.errors import ServerError
 from tests.conftest import free_port
 
-pytestmark = pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="NEO4J_URI names another database")
+pytestmark = [pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="NEO4J_URI names another database"),
+              pytest.mark.restarts]
 
 
 def test_status_reports_version_and_place(neo4j_server):
