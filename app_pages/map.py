@@ -16,12 +16,13 @@ def map_data(relation_types: tuple, year: int | None, undated: bool) -> geo.MapD
     return geo.map_data(list(relation_types), year, undated)
 
 
-st.title("Map")
+t = widgets.t
+language = widgets.language()
+st.title(t("page_map"))
 drawable = geo.drawable_relations()
-relation_types = st.multiselect("Only these relation types", drawable, key="map-relations",
+relation_types = st.multiselect(t("only_relation_types"), drawable, key="map-relations",
                                 default=[value for value in st.query_params.get_all("relations") if value in drawable],
-                                format_func=kb_map.relation_label,
-                                help="Empty: every type of tie between places (and firms at their head office).")
+                                format_func=widgets.relation_label, help=t("map_relations_help"))
 as_of = years.year_control("map")
 if relation_types:
     st.query_params["relations"] = relation_types  # one parameter per value, so the view is a link
@@ -31,24 +32,24 @@ else:
 data = map_data(tuple(relation_types), as_of.year, as_of.undated)
 drawn = sum(arc.count for arc in data.arcs)
 tied = sum(1 for count in data.tie_counts().values() if count)
-placed = (f"{len(data.places)} places carry coordinates, {tied} of them with ties drawn" if data.all_places else
-          f"more than {geo.MAX_PLACES:,} places carry coordinates, the {tied} with ties drawn are shown")
-st.caption(f"Drawn: {as_of.describe()}. {placed}: {drawn} ties as {len(data.arcs)} arcs. A firm is drawn at its "
-           "head office.")
+placed = (t("map_places_all", places=len(data.places), tied=tied) if data.all_places else
+          t("map_places_some", most=f"{geo.MAX_PLACES:,}", tied=tied))
+st.caption(t("map_drawn", what=as_of.describe(language), placed=placed, ties=drawn, arcs=len(data.arcs)))
 if data.arc_count > len(data.arcs):
-    st.caption(f"The {len(data.arcs)} arcs with the most ties are drawn, of {data.arc_count} ({data.tie_count} ties).")
+    st.caption(t("map_arcs_capped", drawn=len(data.arcs), arcs=data.arc_count, ties=data.tie_count))
 if data.capped:
-    st.warning(f"Only the first {geo.MAX_TIES:,} ties found were read, so the counts are of those: choose relation "
-               "types or a year to read fewer.")
+    st.warning(t("map_ties_capped", most=f"{geo.MAX_TIES:,}"))
 if data.unplaced:
-    st.caption(f"{data.unplaced} ties from a drawn place lead to an entity with no place on the map and are left out.")
+    st.caption(t("map_unplaced", count=data.unplaced))
 if not data.places:
-    st.info("No city or region carries coordinates (`lat`, `lon`) yet.")
+    st.info(t("map_no_places"))
     st.stop()
 height = PRESENTATION_MAP_HEIGHT if widgets.presentation_mode() else MAP_HEIGHT
-st.iframe(kb_map.page(data, link=widgets.explore_link(on_explore=False), height=f"{height}px"), height=height + 10)
-st.dataframe([{"from": data.places[arc.start].name, "relation": kb_map.relation_label(arc.type),
-               "to": data.places[arc.end].name, "ties": arc.count, "which": "; ".join(arc.ties)}
+st.iframe(kb_map.page(data, link=widgets.explore_link(on_explore=False), height=f"{height}px", language=language),
+          height=height + 10)
+st.dataframe([{t("col_from"): data.places[arc.start].shown_name(language), t("col_relation"): widgets.relation_label(arc.type),
+               t("col_to"): data.places[arc.end].shown_name(language), t("col_ties"): arc.count,
+               t("col_which"): "; ".join(arc.ties)}
               for arc in data.arcs], hide_index=True)
 add_to_story.offer({"kind": "map", "relation_types": tuple(relation_types), "year": as_of.year,
                     "undated": as_of.undated})

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from kb import db
 from kb.in_force import NOT_IN_FORCE, in_force
-from kb.schema import ENTITY_LABEL, schema
+from kb.names import entity_name
+from kb.schema import ENTITY_LABEL, LANGUAGES, schema
 
 PLACE_TYPES = ("City", "Region")
 # What places the other ties: a firm stands where its head office is. Ties of a place to the place that
@@ -21,12 +22,12 @@ NOT_DRAWN = ("LOCATED_IN", "HEADQUARTERED_IN", "FOUNDED_IN", "HOME_COUNTRY", "ME
 PLACES_QUERY = "CALL () { " + " UNION ALL ".join(
     f"MATCH (p:`{place_type}`) WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL RETURN p, '{place_type}' AS type"
     for place_type in PLACE_TYPES) + " } WITH p, type LIMIT $limit " \
-    "RETURN p.id AS id, p.name AS name, type, p.country AS country, p.lat AS lat, p.lon AS lon"
+    "RETURN p.id AS id, p.name AS name, p.aliases AS aliases, type, p.country AS country, p.lat AS lat, p.lon AS lon"
 # The places at the ends of the arcs drawn, when there are too many places to draw them all.
 PLACES_BY_ID_QUERY = (
     f"UNWIND $ids AS place_id MATCH (p:{ENTITY_LABEL} {{id: place_id}}) "
-    "RETURN p.id AS id, p.name AS name, [l IN labels(p) WHERE l IN $types][0] AS type, p.country AS country, "
-    "p.lat AS lat, p.lon AS lon"
+    "RETURN p.id AS id, p.name AS name, p.aliases AS aliases, [l IN labels(p) WHERE l IN $types][0] AS type, "
+    "p.country AS country, p.lat AS lat, p.lon AS lon"
 )
 
 
@@ -81,6 +82,11 @@ class Place:
     country: str | None
     lat: float
     lon: float
+    aliases: tuple = ()
+
+    def shown_name(self, language: str = LANGUAGES[0]) -> str:
+        """Its name in the language where it has one (kb.names.entity_name), as Explore names it."""
+        return entity_name(self.name, self.aliases, self.type, self.country, language)
 
 
 @dataclass
@@ -153,7 +159,8 @@ def map_data(relation_types=None, year: int | None = None, undated: bool = True)
 
 
 def _places(records) -> dict:
-    return {r["id"]: Place(r["id"], r["name"] or r["id"], r["type"], r["country"], float(r["lat"]), float(r["lon"]))
+    return {r["id"]: Place(r["id"], r["name"] or r["id"], r["type"], r["country"], float(r["lat"]), float(r["lon"]),
+                           tuple(r["aliases"] or ()))
             for r in records}
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.geo import MapData, Place
+from kb.names import CJK
+from kb.render import i18n
 from kb.schema import schema
 
 OUTLINES = Path(__file__).with_name("outlines") / "countries.geojson"
@@ -20,7 +22,9 @@ LEGEND_HEIGHT = 64   # room for two rows
 # whose name would overlap a name already placed or another place's dot.
 LABELLED = 30
 LABEL_FONT = 15          # px in the SVG's units (kb-label in PAGE)
-LABEL_WIDTH = 0.58       # of the font size, an average letter's width
+LABEL_WIDTH = 0.58       # of the font size, an average Latin letter's width (a Chinese character's is 1)
+LEGEND_FONT = 16         # px, as #kb-map text in PAGE
+LEGEND_LETTER = 8.5 / LEGEND_FONT   # the legend's Latin letters, of its font size (many narrow ones: l, i, t)
 # A relation type without a map colour in the schema takes the next of these.
 OTHER_COLOURS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354")
 # An arc whose ties never held (plans, blocked or withdrawn deals).
@@ -33,7 +37,7 @@ PLACE_FILL = {"DE": "#222222", "CN": "#c79a00"}
 class Panel:
     """One country's frame on the map: the part of the globe shown and the box it is drawn into."""
     country: str
-    title: str
+    title: str   # the key of its name in kb/render/strings.yaml
     west: float
     east: float
     south: float
@@ -57,8 +61,8 @@ class Panel:
 
 
 PANELS = (
-    Panel("DE", "Germany", 5.6, 15.3, 47.1, 55.2, (20, 30, 440, HEIGHT - LEGEND_HEIGHT - 40)),
-    Panel("CN", "China", 73.3, 135.2, 17.9, 53.8, (500, 30, 880, HEIGHT - LEGEND_HEIGHT - 40)),
+    Panel("DE", "germany", 5.6, 15.3, 47.1, 55.2, (20, 30, 440, HEIGHT - LEGEND_HEIGHT - 40)),
+    Panel("CN", "china", 73.3, 135.2, 17.9, 53.8, (500, 30, 880, HEIGHT - LEGEND_HEIGHT - 40)),
 )
 
 
@@ -92,12 +96,13 @@ def colour(relation_type: str, shown: list[str]) -> str:
     return OTHER_COLOURS[others.index(relation_type) % len(OTHER_COLOURS)] if relation_type in others else "#555555"
 
 
-def relation_label(relation_type: str) -> str:
-    """How a relation type is named on the map: its English label in the schema."""
-    return schema().relation_label(relation_type)
+def text_width(text: str, font: float, letter: float = LABEL_WIDTH) -> float:
+    """About how wide text is drawn at this font size: a Chinese character a square, any other letter the
+    letter's share of the font size."""
+    return sum(font if CJK.match(character) else letter * font for character in text)
 
 
-def _outline_paths() -> str:
+def _outline_paths(language: str) -> str:
     paths = []
     for panel in PANELS:
         for ring in outlines().get(panel.country, []):
@@ -106,7 +111,7 @@ def _outline_paths() -> str:
                          f'fill="{COUNTRY_FILL[panel.country]}" stroke="#9a9486" stroke-width="0.8"/>')
         x, y, width, _ = panel.box
         paths.append(f'<text x="{x + width / 2:.0f}" y="{y - 8}" text-anchor="middle" class="kb-panel">'
-                     f'{html.escape(panel.title)}</text>')
+                     f'{html.escape(i18n.text(panel.title, language))}</text>')
     return "\n".join(paths)
 
 
@@ -121,15 +126,16 @@ def _arc_path(start: tuple, end: tuple, bend: float) -> str:
     return f"M{x1:.1f},{y1:.1f} Q{cx:.1f},{cy:.1f} {x2:.1f},{y2:.1f}"
 
 
-def svg(data: MapData, align: str = "xMidYMin") -> str:
+def svg(data: MapData, align: str = "xMidYMin", language: str = i18n.DEFAULT) -> str:
     """The map as one SVG element (its size set by the page around it; align: where in it, as SVG's
-    preserveAspectRatio says)."""
+    preserveAspectRatio says), its words and names in the language."""
     shown = data.relation_types()
+    names = {place_id: place.shown_name(language) for place_id, place in data.places.items()}
     points = {place_id: panel_of(place).point(place.lon, place.lat) for place_id, place in data.places.items()}
     ties = data.tie_counts()
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="kb-map" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'preserveAspectRatio="{align} meet" role="img" aria-label="Map of the ties between places">',
-             _outline_paths()]
+             f'preserveAspectRatio="{align} meet" role="img" aria-label="{html.escape(i18n.text("map_title", language))}">',
+             _outline_paths(language)]
     # Many arcs cross: lighter, so that the denser bundles show.
     opacity = 0.75 if len(data.arcs) <= 60 else 0.5
     # Several relation types between the same two places: each its own curve, bent further.
@@ -138,15 +144,16 @@ def svg(data: MapData, align: str = "xMidYMin") -> str:
         pair = tuple(sorted((arc.start, arc.end)))
         bend = 0.12 + 0.08 * bends.get(pair, 0)
         bends[pair] = bends.get(pair, 0) + 1
-        start, end = data.places[arc.start], data.places[arc.end]
-        listed = arc.ties + ([f"… and {arc.count - len(arc.ties)} more"] if arc.count > len(arc.ties) else [])
-        tooltip = f"{start.name} – {end.name}: {relation_label(arc.type)} ({arc.count})\n" + "\n".join(listed)
+        more = arc.count - len(arc.ties)
+        listed = arc.ties + ([i18n.text("map_more_ties", language, count=more)] if more > 0 else [])
+        tooltip = (f"{names[arc.start]} – {names[arc.end]}: {schema().relation_label(arc.type, language)} "
+                   f"({arc.count})\n" + "\n".join(listed))
         parts.append(f'<path class="kb-arc" data-type="{arc.type}" d="{_arc_path(points[arc.start], points[arc.end], bend)}" '
                      f'fill="none" stroke="{colour(arc.type, shown)}" stroke-width="{1.2 + math.log2(arc.count) * 0.9:.1f}" '
                      f'stroke-opacity="{opacity}"{DASHED if arc.only_never_held else ""}><title>{html.escape(tooltip)}</title></path>')
     ranked = sorted(data.places, key=lambda place_id: (-ties[place_id], data.places[place_id].name))
     radii = {place_id: 2.5 + 1.5 * math.sqrt(ties[place_id]) for place_id in ranked}
-    labelled = _labels(data, ranked, points, radii, ties)
+    labelled = _labels(names, ranked, points, radii, ties)
     # The most tied drawn last, on top.
     for place_id in reversed(ranked):
         place, (x, y) = data.places[place_id], points[place_id]
@@ -160,16 +167,17 @@ def svg(data: MapData, align: str = "xMidYMin") -> str:
         if place_id in labelled:
             lx, ly, anchor = labelled[place_id]
             label = (f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" class="kb-label">'
-                     f'{html.escape(place.name)}</text>')
-        tooltip = f"{place.name} ({place.type}, {count} tie(s) drawn): click to explore"
+                     f'{html.escape(names[place_id])}</text>')
+        tooltip = i18n.text("map_place_tooltip", language, name=names[place_id],
+                            type=schema().entity_caption(place.type, language), count=count)
         parts.append(f'<g class="kb-place" data-id="{html.escape(place_id)}" data-ties="{count}">'
                      f'<title>{html.escape(tooltip)}</title>{shape}{label}</g>')
-    parts.append(_legend(data, shown))
+    parts.append(_legend(data, shown, language))
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _labels(data: MapData, ranked: list, points: dict, radii: dict, ties: dict) -> dict:
+def _labels(names: dict, ranked: list, points: dict, radii: dict, ties: dict) -> dict:
     """Place id -> (x, y, text-anchor) of the names drawn, most tied first: each right of its dot, else
     left, above or below, wherever it overlaps no name already placed and no other tied place's dot."""
     dots = {pid: (x - radii[pid], y - radii[pid], x + radii[pid], y + radii[pid]) for pid, (x, y) in points.items()
@@ -179,7 +187,7 @@ def _labels(data: MapData, ranked: list, points: dict, radii: dict, ties: dict) 
         if len(placed) == LABELLED or not ties[place_id]:
             break
         (x, y), radius = points[place_id], radii[place_id]
-        width, rise = LABEL_WIDTH * LABEL_FONT * len(data.places[place_id].name), LABEL_FONT * 0.75
+        width, rise = text_width(names[place_id], LABEL_FONT), LABEL_FONT * 0.75
         for left, base, anchor in ((x + radius + 2, y + 4, "start"), (x - radius - 2 - width, y + 4, "end"),
                                    (x - width / 2, y - radius - 3, "middle"), (x - width / 2, y + radius + rise + 1, "middle")):
             box = (left, base - rise, left + width, base + LABEL_FONT * 0.3)
@@ -196,21 +204,23 @@ def _overlap(a: tuple, b: tuple) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _legend(data: MapData, shown: list[str]) -> str:
+def _legend(data: MapData, shown: list[str], language: str) -> str:
     counts = {name: sum(arc.count for arc in data.arcs if arc.type == name) for name in shown}
     x, y = 20, HEIGHT - LEGEND_HEIGHT + 16
     items = []
     for name in shown:
-        text = f"{relation_label(name)} ({counts[name]})"
-        if x + 46 + 8.5 * len(text) > WIDTH:   # the next row
+        text = f"{schema().relation_label(name, language)} ({counts[name]})"
+        width = 46 + text_width(text, LEGEND_FONT, LEGEND_LETTER)
+        if x + width > WIDTH:   # the next row
             x, y = 20, y + 24
         items.append(f'<g class="kb-legend-item" data-type="{name}"><line x1="{x}" y1="{y}" x2="{x + 26}" y2="{y}" '
                      f'stroke="{colour(name, shown)}" stroke-width="3"/><text x="{x + 32}" y="{y + 4}">'
                      f'{html.escape(text)}</text></g>')
-        x += 46 + 8.5 * len(text)
-    if x + 800 > WIDTH:
+        x += width
+    marks = i18n.text("map_legend_marks", language)
+    if x + text_width(marks, LEGEND_FONT, LEGEND_LETTER) > WIDTH:
         x, y = 20, y + 24
-    items.append(f'<text x="{x}" y="{y + 4}" fill="#555">● city · □ region (centre) · size = ties drawn · dashed = never held (a plan, a blocked or withdrawn deal)</text>')
+    items.append(f'<text x="{x}" y="{y + 4}" fill="#555">{html.escape(marks)}</text>')
     return f'<g class="kb-legend">{"".join(items)}</g>'
 
 
@@ -230,7 +240,7 @@ document.querySelectorAll(".kb-place").forEach(function (place) {
 </script>"""
 
 PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
+<html lang="__LANGUAGE__"><head><meta charset="utf-8"><title>__TITLE__</title>
 <style>
 html, body { margin: 0; height: 100%; background: #ffffff; font-family: sans-serif; }
 #kb-map { display: block; width: 100%; height: __HEIGHT__; }
@@ -248,12 +258,15 @@ __SCRIPT__
 """
 
 
-def page(data: MapData, link: str | None = None, height: str = "100vh", title: str = "Map of the ties",
-         extras: tuple = ()) -> str:
-    """The map as a standalone page; with link (e.g. "./?id="), a click on a place opens link + its id;
-    extras are put in after the map (scripts)."""
+def page(data: MapData, link: str | None = None, height: str = "100vh", title: str | None = None,
+         extras: tuple = (), language: str = i18n.DEFAULT) -> str:
+    """The map as a standalone page in the language (its title by default the map's); with link (e.g.
+    "./?id="), a click on a place opens link + its id; extras are put in after the map (scripts)."""
     script = PLACE_LINK_SCRIPT.replace("__LINK__", json.dumps(link).replace("<", "\\u003c")) if link else ""
     script += "".join(extras)
+    title = i18n.text("map_title", language) if title is None else title
     return (PAGE.replace("__TITLE__", html.escape(title)).replace("__HEIGHT__", height)
+            .replace("__LANGUAGE__", i18n.language_of(language))
             .replace("__LABEL_FONT__", str(LABEL_FONT))
-            .replace("__SCRIPT__", script).replace("__SVG__", svg(data, "xMidYMid" if height == "100vh" else "xMidYMin")))
+            .replace("__SCRIPT__", script)
+            .replace("__SVG__", svg(data, "xMidYMid" if height == "100vh" else "xMidYMin", language)))

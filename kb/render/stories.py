@@ -363,7 +363,8 @@ def map_view(step: Step, language: str = i18n.DEFAULT) -> StepView:
     data = geo.map_data(list(step.relation_types), step.year, step.undated)
     ties = sum(arc.count for arc in data.arcs)
     places = sum(1 for n in data.tie_counts().values() if n)
-    return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title_in(language)),
+    return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title_in(language),
+                                           language=language),
                     size_note=i18n.text("step_size_map", language, ties=ties, places=places), language=language)
 
 
