@@ -1,6 +1,7 @@
 """The Map page: coordinates of the seeds inside their country's outline, the map's data on the seeds
 (arcs, the year and relation filters), the page through AppTest, and in Chromium: the map drawn, a
-click on a city opening Explore of it, nothing leaving loopback."""
+click on a city opening Explore of it, the page and the drawing in German and Chinese, nothing leaving
+loopback."""
 from __future__ import annotations
 
 import re
@@ -9,7 +10,9 @@ import time
 import pytest
 
 from kb import geo
-from kb.render import map as kb_map
+from kb.names import CJK, entity_name
+from kb.render import i18n, map as kb_map
+from kb.schema import schema
 from tests.conftest import seed_entities
 from tests.test_app import fresh_cache, open_page  # noqa: F401 (an autouse fixture)
 from tests.test_browser import SCREENSHOTS
@@ -155,4 +158,42 @@ def test_the_map_draws_and_a_click_on_a_city_opens_explore(seeded_db, app_url, b
     frame.locator('.kb-place[data-id="city-duisburg"] circle').click()
     page.wait_for_url(re.compile(r"[?&]id=city-duisburg(&|$)"))
     page.get_by_role("heading", name=re.compile(r"^Duisburg · \d+ entities")).wait_for()
+    assert blocked == [], f"requests left loopback: {blocked}"
+
+
+# Run in the map's frame once drawn: the names written beside the places and the legend's entries, by id
+# and relation type; the panels' titles; the multiselect's label is the page's.
+MAP_WORDS = """() => {
+  const frame = [...document.querySelectorAll('iframe')].find(f => f.contentWindow && f.contentWindow.kbMapDrawn === true);
+  if (!frame) return null;
+  const doc = frame.contentWindow.document;
+  return {labels: Object.fromEntries([...doc.querySelectorAll('.kb-place')].filter(p => p.querySelector('.kb-label'))
+                                     .map(p => [p.dataset.id, p.querySelector('.kb-label').textContent])),
+          legend: Object.fromEntries([...doc.querySelectorAll('.kb-legend-item')].map(i => [i.dataset.type, i.textContent])),
+          panels: [...doc.querySelectorAll('.kb-panel')].map(p => p.textContent), lang: doc.documentElement.lang};
+}"""
+
+
+@pytest.mark.parametrize("language", ["de", "zh"])
+def test_the_map_follows_the_language(seeded_db, app_url, browser_page, language):
+    page, blocked = browser_page
+    page.goto(f"{app_url}/map?lang={language}")
+    page.get_by_role("heading", name=i18n.text("page_map", language), exact=True).wait_for()
+    page.get_by_text(i18n.text("only_relation_types", language), exact=True).wait_for()
+    page.wait_for_function(DRAWN_MAP, polling=100)
+    words = page.evaluate(MAP_WORDS)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"map-seeds-{language}.png"), full_page=True)
+    assert words["lang"] == language, words["lang"]
+    assert words["panels"] == [i18n.text("germany", language), i18n.text("china", language)], words["panels"]
+    assert words["legend"] and all(text.startswith(schema().relation_label(name, language) + " (")
+                                   for name, text in words["legend"].items()), words["legend"]
+    assert any(schema().relation_label(name, language) != schema().relation_label(name) for name in words["legend"])
+    places = {entity["id"]: entity for entity in placed_seeds()}
+    expected = {place_id: entity_name(places[place_id]["name"], places[place_id].get("aliases"), places[place_id]["type"],
+                                      places[place_id].get("country"), language) for place_id in words["labels"]}
+    assert words["labels"] == expected
+    if language == "zh":
+        chinese = {place_id: name for place_id, name in words["labels"].items() if CJK.search(name)}
+        assert len(chinese) >= len(words["labels"]) // 2, f"most places drawn carry a Chinese name: {words['labels']}"
     assert blocked == [], f"requests left loopback: {blocked}"
