@@ -7,25 +7,27 @@ import streamlit as st
 from kb.render import stories
 from kb.errors import StoryError
 from kb.saved_queries import parameter_value
+from app_pages import widgets
 
 
 def offer(step_fields: dict | None) -> None:
     """A form that appends stories.Step(**step_fields, title=..., note=...) to the story named;
     step_fields None: this view cannot be a step (a Cypher query that is not a saved one)."""
-    with st.expander("Add this view to a story"):
+    t = widgets.t
+    with st.expander(t("story_add")):
         if step_fields is None:
-            st.caption("Only a saved query (with its parameters) can be a story's step.")
+            st.caption(t("story_only_saved"))
             return
         kind = step_fields["kind"]
         with st.form(f"add-to-story-{kind}", clear_on_submit=True):
             known = stories.names()
-            name = st.text_input("Story name (an existing one, or a new one)", key=f"add-to-story-{kind}-name",
+            name = st.text_input(t("story_name"), key=f"add-to-story-{kind}-name",
                                  placeholder=", ".join(known[:4]) or "my-talk",
-                                 help="Stories so far: " + (", ".join(known) or "none"))
-            title = st.text_input("Step title", key=f"add-to-story-{kind}-title")
-            note = st.text_input("Note (one line)", key=f"add-to-story-{kind}-note")
-            story_title = st.text_input("Story title (a new story only)", key=f"add-to-story-{kind}-story-title")
-            if not st.form_submit_button("Add the step"):
+                                 help=t("story_names_so_far", names=", ".join(known) or t("story_names_none")))
+            title = st.text_input(t("story_step_title"), key=f"add-to-story-{kind}-title")
+            note = st.text_input(t("story_step_note"), key=f"add-to-story-{kind}-note")
+            story_title = st.text_input(t("story_new_title"), key=f"add-to-story-{kind}-story-title")
+            if not st.form_submit_button(t("story_add_step")):
                 return
         try:
             if not title.strip():
@@ -36,8 +38,8 @@ def offer(step_fields: dict | None) -> None:
         except StoryError as error:
             st.error(str(error))
             return
-        st.success(f"Step {number} added to {path.name}.")
-        st.page_link("app_pages/story.py", label=f"Play it: step {number} of {name}",
+        st.success(t("story_step_added", number=number, file=path.name))
+        st.page_link("app_pages/story.py", label=t("story_play_step", number=number, name=name),
                      query_params={"story": name, "step": str(number)})
 
 

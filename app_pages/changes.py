@@ -8,22 +8,23 @@ from app_pages import cached, widgets, years
 DEPTHS = (1, 2, 3)
 DEFAULT_RANGE = (2015, 2019)
 
-st.title(widgets.t("page_changes"))
-entity_id = widgets.pick_entity("Around the entity", "changes", st.query_params.get("id"))
+t = widgets.t
+st.title(t("page_changes"))
+entity_id = widgets.pick_entity(t("changes_around"), "changes", st.query_params.get("id"))
 linked_depth = st.query_params.get("depth")
 left, middle, right = st.columns(3)
-start = left.number_input("From the end of", min_value=years.FIRST_YEAR, max_value=years.LAST_YEAR, step=1,
+start = left.number_input(t("changes_from"), min_value=years.FIRST_YEAR, max_value=years.LAST_YEAR, step=1,
                           value=years.linked_year("from") or DEFAULT_RANGE[0], key="changes-from")
-end = middle.number_input("To the end of", min_value=years.FIRST_YEAR, max_value=years.LAST_YEAR, step=1,
+end = middle.number_input(t("changes_to"), min_value=years.FIRST_YEAR, max_value=years.LAST_YEAR, step=1,
                           value=years.linked_year("to") or DEFAULT_RANGE[1], key="changes-to")
 with right:
-    depth = st.segmented_control("Depth", DEPTHS, key="changes-depth",
+    depth = st.segmented_control(t("depth"), DEPTHS, key="changes-depth",
                                  default=int(linked_depth) if linked_depth in map(str, DEPTHS) else 1) or 1
 if not entity_id:
     st.caption("Choose an entity: the ties around it that began or ended between the two years are drawn and listed.")
     st.stop()
 if start >= end:
-    st.warning("The first year must come before the second.")
+    st.warning(t("changes_order"))
     st.stop()
 
 st.query_params.update({"id": entity_id, "from": str(int(start)), "to": str(int(end))})
@@ -38,14 +39,14 @@ except NotFound as error:
     st.stop()
 
 centre = found.graph.nodes[entity_id]
-st.subheader(f"{centre.name} · {len(found.began)} tie(s) began, {len(found.ended)} ended "
-             f"from {found.start} to {found.end} within {depth} hop(s)")
+st.subheader(t("changes_heading", name=centre.shown_name(widgets.language()), began=len(found.began),
+               ended=len(found.ended), start=found.start, end=found.end, depth=depth))
 st.caption(f"Began: `since` after {found.start} and by {found.end}. Ended: `until` in {found.start} or later and "
            f"before {found.end} (a tie is in force in its `until` year). Undated ties have no place here.")
 if found.truncated:
     st.info("The neighbourhood was cut by the node cap: ties further out may have changed too.")
 if not found.began and not found.ended:
-    st.info("No tie around this entity began or ended in these years.")
+    st.info(t("changes_none"))
     st.stop()
 widgets.draw(found.graph, f"changes-{entity_id}-{found.start}-{found.end}")
 titles = widgets.titles_of(found.graph.source_ids())

@@ -29,13 +29,14 @@ def load_saved() -> None:
             st.session_state[f"cypher-param-{name}"] = default
 
 
-st.title(widgets.t("page_cypher"))
+t = widgets.t
+st.title(t("page_cypher"))
 st.caption("Read-only: every query is planned first and refused unless Neo4j classes it as a read; "
            "it then runs in a read transaction with a timeout and a row cap.")
 st.session_state.setdefault(TEXT_KEY, st.query_params.get(QUERY_PARAM, ""))
-st.selectbox("Saved queries", [None, *SAVED_QUERIES], key="cypher-saved", on_change=load_saved,
-             format_func=lambda saved: "— choose one to load it —" if saved is None else saved.title)
-text = st.text_area("Query", key=TEXT_KEY, height=150, placeholder="MATCH (c:City)-[r]-(x) RETURN c, r, x LIMIT 25")
+st.selectbox(t("cypher_saved"), [None, *SAVED_QUERIES], key="cypher-saved", on_change=load_saved,
+             format_func=lambda saved: t("cypher_choose") if saved is None else saved.title)
+text = st.text_area(t("cypher_query"), key=TEXT_KEY, height=150, placeholder="MATCH (c:City)-[r]-(x) RETURN c, r, x LIMIT 25")
 
 from_url = url_parameters()
 params = {}
@@ -43,7 +44,7 @@ for name in dict.fromkeys(PARAMETER_NAME.findall(text)):
     st.session_state.setdefault(f"cypher-param-{name}", from_url.get(name, ""))
     params[name] = st.text_input(f"${name}", key=f"cypher-param-{name}")
 
-if st.button("Run", type="primary"):
+if st.button(t("cypher_run"), type="primary"):
     for name in url_parameters():
         del st.query_params[name]
     st.query_params.update({QUERY_PARAM: text, **params})
@@ -60,12 +61,12 @@ except (QueryRefused, QueryTimeout) as error:
 
 if result.truncated:
     st.warning(result.notice())
-st.caption(f"{len(result.rows)} row(s)")
+st.caption(t("cypher_rows", count=len(result.rows)))
 st.dataframe(widgets.table(result.columns, result.rows), hide_index=True)
 left, right = st.columns(2)
-left.download_button("Rows as CSV", tabular.to_csv(result.columns, result.rows), file_name="query.csv",
+left.download_button(t("rows_csv"), tabular.to_csv(result.columns, result.rows), file_name="query.csv",
                      mime="text/csv", on_click="ignore")
-right.download_button("Rows as JSON", tabular.to_json(tabular.records(result.columns, result.rows)),
+right.download_button(t("rows_json"), tabular.to_json(tabular.records(result.columns, result.rows)),
                       file_name="query.json", mime="application/json", on_click="ignore")
 if result.graph.nodes:
     widgets.draw(result.graph, "query-graph")

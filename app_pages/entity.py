@@ -14,7 +14,7 @@ t = widgets.t
 st.title(t("page_entity"))
 entity_id = widgets.pick_entity(t("search_entity"), "entity", st.query_params.get("id"))
 if not entity_id:
-    st.caption("Search an entity, or open one from Explore.")
+    st.caption(t("entity_hint"))
     st.stop()
 
 st.query_params["id"] = entity_id
@@ -30,27 +30,27 @@ except NotFound as error:
 node = view.node
 language = widgets.language()
 st.header(node.shown_name(language))
-st.caption(f"{node.type} · {node.country or 'no country'} · id `{node.id}`")
-st.page_link("app_pages/explore.py", label=f"Explore the neighbourhood of {node.name}", query_params={"id": node.id})
+st.caption(f"{widgets.entity_caption(node.type)} · {node.country or t('entity_no_country')} · id `{node.id}`")
+st.page_link("app_pages/explore.py", label=t("entity_explore", name=node.shown_name(language)), query_params={"id": node.id})
 if node.properties.get("aliases"):
-    st.markdown("**Also known as:** " + ", ".join(node.properties["aliases"]))
+    st.markdown(t("entity_aliases") + " " + ", ".join(node.properties["aliases"]))
 external = schema().links(node.type, node.properties)
 if external:
-    st.markdown("**Open records:** " + " · ".join(f"[{name} {value}]({url})" for name, value, url in external))
-st.dataframe([{"property": key, "value": str(value)} for key, value in sorted(node.properties.items())
+    st.markdown(t("entity_records") + " " + " · ".join(f"[{name} {value}]({url})" for name, value, url in external))
+st.dataframe([{t("col_property"): key, t("col_value"): str(value)} for key, value in sorted(node.properties.items())
               if key not in PROPERTIES_SHOWN_ELSEWHERE], hide_index=True)
 titles = widgets.titles_of(view.source_ids())
-st.markdown("**Sources:** " + widgets.sources_text(node.properties.get("sources"), titles))
+st.markdown(t("entity_sources") + " " + widgets.sources_text(node.properties.get("sources"), titles))
 
-st.subheader("Relations")
+st.subheader(t("entity_relations"))
 if view.truncated:
     # A hub has thousands of ties: they come a page at a time rather than all at once.
     pages = -(-view.total // ENTITY_PAGE_SIZE)
     st.info(f"Showing {view.shown:,} of {view.total:,} relations (numbers {view.offset + 1:,} to "
             f"{view.offset + view.shown:,}, by relation type, date and name); choose another page to see more.")
-    st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, key=page_key)
+    st.number_input(t("entity_page_of", pages=f"{pages:,}"), min_value=1, max_value=pages, key=page_key)
 rows = []
-for direction, pairs in (("out", view.outgoing), ("in", view.incoming)):
+for direction, pairs in ((t("direction_out"), view.outgoing), (t("direction_in"), view.incoming)):
     for edge, other in pairs:
         rows.append({t("col_direction"): direction, t("col_relation"): widgets.relation_label(edge.type),
                      t("col_other"): other.shown_name(language), t("col_other_type"): widgets.entity_caption(other.type),
@@ -62,7 +62,7 @@ fact_pages.retract_form(node.id, view.outgoing + view.incoming)
 if st.toggle(t("show_retracted"), key=f"show-retracted-{node.id}"):
     fact_pages.retracted_list(node.id)
 
-st.subheader("Timeline")
+st.subheader(t("entity_timeline"))
 if view.truncated:
     st.caption("Dated facts of the relations on this page.")
 per_year = {}
@@ -86,4 +86,4 @@ for edge, other in view.outgoing + view.incoming:
 if events:
     st.markdown("\n".join(f"- **{date}** · {text}" for date, text in sorted(events)))
 else:
-    st.caption("No dated facts.")
+    st.caption(t("entity_no_dates"))

@@ -22,7 +22,8 @@ st.title(t("page_map"))
 drawable = geo.drawable_relations()
 relation_types = st.multiselect(t("only_relation_types"), drawable, key="map-relations",
                                 default=[value for value in st.query_params.get_all("relations") if value in drawable],
-                                format_func=widgets.relation_label, help=t("map_relations_help"))
+                                format_func=widgets.relation_label, help=t("map_relations_help"),
+                                placeholder=t("choose_options"))
 as_of = years.year_control("map")
 if relation_types:
     st.query_params["relations"] = relation_types  # one parameter per value, so the view is a link

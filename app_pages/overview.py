@@ -10,27 +10,29 @@ def rows(counts: dict, key: str, value: str) -> list[dict]:
     return [{key: k, value: v} for k, v in counts.items()]
 
 
-st.title(widgets.t("page_overview"))
+t = widgets.t
+st.title(t("page_overview"))
 as_of = years.year_control("overview")
 version = db.graph_version()
 counts = cached.counts(version)
 left, right = st.columns(2)
 with left:
-    st.subheader("Entities by type")
-    st.bar_chart(rows({widgets.entity_caption(name): n for name, n in counts["entities"].items()}, "type", "entities"),
-                 x="type", y="entities", horizontal=True)
+    st.subheader(t("overview_entities"))
+    st.bar_chart(rows({widgets.entity_caption(name): n for name, n in counts["entities"].items()},
+                      t("col_type"), t("col_entities")), x=t("col_type"), y=t("col_entities"), horizontal=True)
 with right:
     if as_of.year is None:
-        st.subheader("Relations by type")
+        st.subheader(t("overview_relations"))
         relations = counts["relations"]
     else:
-        st.subheader(f"Relations in force in {as_of.year} by type")
+        st.subheader(t("overview_relations_in_force", year=as_of.year))
         st.caption(f"Only {as_of.describe()}; undated ties are those without a `since`.")
         relations = cached.ties_in_force(as_of.year, as_of.undated)
     labelled = {widgets.relation_label(name): n for name, n in relations.items()}
-    st.bar_chart(rows(labelled, "type", "relations"), x="type", y="relations", horizontal=True)
+    st.bar_chart(rows(labelled, t("col_type"), t("col_relations")), x=t("col_type"), y=t("col_relations"),
+                 horizontal=True)
 
-st.subheader("Sources")
+st.subheader(t("overview_sources"))
 st.dataframe([{"source": s["title"], "publisher": s["publisher"], "url": s["url"], "date": s["date"],
                "accessed": s["accessed"], "kind": s["kind"], "facts": s["facts"], "entities": s["entities"],
                "id": s["id"]} for s in cached.sources(version)],
@@ -38,7 +40,7 @@ st.dataframe([{"source": s["title"], "publisher": s["publisher"], "url": s["url"
                             "entities": "entities citing it"},
              hide_index=True)
 
-st.subheader("Documents")
+st.subheader(t("overview_documents"))
 documents = cached.documents(version)
 if documents:
     st.dataframe([{"document": d["name"], "date": d["date"], "entities named": d["entities"],
@@ -46,9 +48,10 @@ if documents:
 else:
     st.caption("No document yet: `kb load document FILE` adds articles and the entities they name.")
 
-st.subheader("Dated facts per year")
+st.subheader(t("overview_per_year"))
 per_year = cached.dated_facts_per_year(version)
 if per_year:
-    st.bar_chart(rows({str(year): n for year, n in per_year.items()}, "year", "facts"), x="year", y="facts")
+    st.bar_chart(rows({str(year): n for year, n in per_year.items()}, t("col_year"), t("col_facts")),
+                 x=t("col_year"), y=t("col_facts"))
 else:
     st.caption("No fact carries a date yet.")

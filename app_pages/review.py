@@ -16,6 +16,11 @@ STATES = ("pending", "accepted", "rejected", "added")
 t = widgets.t
 
 
+def state_label(state: str) -> str:
+    """A review item's state as the page names it, in the language shown."""
+    return t(f"review_{state}")
+
+
 def marked(sentence: str, names) -> str:
     """The sentence as HTML, the names it gives the tie's ends marked."""
     text = html.escape(sentence)
@@ -31,7 +36,7 @@ def edits_form(item: dict) -> None:
              for name in declared if name != "sources"}
     values = {name: st.text_input(name, value=value, key=f"{item['id']}-{name}", help=declared[name].help)
               for name, value in shown.items()}
-    if st.button("Accept with these values", key=f"accept-edited-{item['id']}"):
+    if st.button(t("review_accept_edited"), key=f"accept-edited-{item['id']}"):
         judge(review.accept, item["id"], {name: value for name, value in values.items() if value != shown[name]})
 
 
@@ -47,14 +52,15 @@ def judge(action, review_id: str, *args) -> None:
 
 def queue_tab() -> None:
     """The review items of the state chosen, by document, each judged in one click."""
-    state = st.segmented_control("Show", STATES, default="pending", key="review-state") or "pending"
+    state = st.segmented_control(t("review_show"), STATES, default="pending", key="review-state",
+                                 format_func=state_label) or "pending"
     items = review.items(state)
     if not items:
         st.info(f"No {state} review items. `kb extract ARTICLE.md --queue` proposes ties for review.")
         return
     for document, group in itertools.groupby(items, key=lambda i: i["document"]):
         group = list(group)
-        st.subheader(f"{group[0]['title'] or document} · {len(group)} {state}")
+        st.subheader(f"{group[0]['title'] or document} · {len(group)} {state_label(state)}")
         st.caption(f"{document} · {group[0]['path']}")
         for item in group:
             with st.container(border=True):
@@ -74,17 +80,17 @@ def item_card(item: dict) -> None:
     if item["state"] != "pending":
         return
     accept, reject, _ = st.columns([1, 1, 4])
-    if accept.button("Accept", key=f"accept-{item['id']}"):
+    if accept.button(t("review_accept"), key=f"accept-{item['id']}"):
         judge(review.accept, item["id"], {})
-    if reject.button("Reject", key=f"reject-{item['id']}"):
+    if reject.button(t("review_reject"), key=f"reject-{item['id']}"):
         judge(review.reject, item["id"], None)
-    with st.expander("Edit, then accept"):
+    with st.expander(t("review_edit")):
         edits_form(item)
 
 
 st.title(t("page_review"))
 seed, _, accepted, retracted = facts.seed_text()
-st.download_button(f"Download the {accepted} accepted or added facts and {retracted} retractions (seed YAML)", seed,
+st.download_button(t("review_download", accepted=accepted, retracted=retracted), seed,
                    file_name="reviewed.yaml", mime="text/yaml", disabled=not (accepted or retracted),
                    key="review-download")
 queue, add, retractions = st.tabs([t("review_tab_queue"), t("review_tab_add"), t("review_tab_retracted")])

@@ -1,0 +1,38 @@
+"""Every page in the language of the link (?lang=de, ?lang=zh), in Chromium: its title and one of its
+controls or headings (the Map page's drawing: tests/test_map.py). The expected words are read from
+kb/render/strings.yaml, in each language."""
+from __future__ import annotations
+
+import pytest
+
+from kb.render import i18n
+
+pytestmark = pytest.mark.browser
+
+# page (its path and link parameters), the key of its title, the key of a label or heading it shows
+# late in its run (so that the page ran that far).
+PAGES = [
+    ("analysis", "page_analysis", "analysis_sources_bibtex"),
+    ("overview", "page_overview", "overview_per_year"),
+    ("entity?id=city-wuhan", "page_entity", "entity_timeline"),
+    ("changes?id=firm-kuka", "page_changes", "changes_to"),
+    ("cypher", "page_cypher", "cypher_run"),
+    ("review", "page_review", "review_show"),
+    ("map", "page_map", "story_add"),   # add_to_story's form, at the foot of Map, Explore, Paths and Cypher
+]
+
+
+@pytest.mark.parametrize("language", ["de", "zh"])
+@pytest.mark.parametrize("path, title, control", PAGES, ids=[page[0].split("?")[0] for page in PAGES])
+def test_the_page_follows_the_language(seeded_db, app_url, browser_page, path, title, control, language):
+    page, blocked = browser_page
+    joiner = "&" if "?" in path else "?"
+    page.goto(f"{app_url}/{path}{joiner}lang={language}")
+    page.get_by_role("heading", name=i18n.text(title, language), exact=True).wait_for()
+    page.get_by_text(i18n.text(control, language), exact=True).first.wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
+    english = i18n.text(title, "en")
+    if english != i18n.text(title, language):
+        assert page.get_by_role("heading", name=english, exact=True).count() == 0, f"{english} is still shown"
+    assert f"lang={language}" in page.url
+    assert blocked == [], f"requests left loopback: {blocked}"
