@@ -67,19 +67,19 @@ if view.truncated:
     st.caption("Dated facts of the relations on this page.")
 per_year = {}
 for edge, _ in view.outgoing + view.incoming:
-    for key, change in (("since", "began"), ("until", "ended")):
+    for key, change in (("since", t("change_began")), ("until", t("change_ended"))):
         year = year_of(edge.properties.get(key))
         if year is not None:
             per_year[year, change] = per_year.get((year, change), 0) + 1
 if per_year:
-    st.bar_chart([{"year": str(year), "change": change, "ties": n} for (year, change), n in sorted(per_year.items())],
-                 x="year", y="ties", color="change", x_label="year", y_label="ties that began or ended")
+    st.bar_chart([{"year": str(year), t("col_change"): change, "ties": n} for (year, change), n in sorted(per_year.items())],
+                 x="year", y="ties", color=t("col_change"), x_label=t("col_year"), y_label=t("timeline_ties"))
 events = []
 if node.properties.get("date"):
-    events.append((str(node.properties["date"]), f"{node.name} ({node.type.lower()})"))
+    events.append((str(node.properties["date"]), f"{node.shown_name(language)} ({node.type.lower()})"))
 for edge, other in view.outgoing + view.incoming:
     subject, obj = (node, other) if edge.start == node.id else (other, node)
-    for key, verb in (("since", "from"), ("until", "until")):
+    for key, verb in (("since", t("event_from")), ("until", t("event_until"))):
         if edge.properties.get(key):
             events.append((str(edge.properties[key]), f"{subject.shown_name(language)} {widgets.relation_label(edge.type)} "
                                                       f"{obj.shown_name(language)} ({verb})"))

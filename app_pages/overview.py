@@ -36,15 +36,18 @@ st.subheader(t("overview_sources"))
 st.dataframe([{"source": s["title"], "publisher": s["publisher"], "url": s["url"], "date": s["date"],
                "accessed": s["accessed"], "kind": s["kind"], "facts": s["facts"], "entities": s["entities"],
                "id": s["id"]} for s in cached.sources(version)],
-             column_config={"url": st.column_config.LinkColumn("URL"), "facts": "facts citing it",
-                            "entities": "entities citing it"},
+             column_config={"url": st.column_config.LinkColumn(t("col_url")), "facts": t("col_facts_citing"),
+                            "entities": t("col_entities_citing"),
+                            **{name: t(f"col_{name}") for name in ("source", "publisher", "date", "accessed", "kind", "id")}},
              hide_index=True)
 
 st.subheader(t("overview_documents"))
 documents = cached.documents(version)
 if documents:
-    st.dataframe([{"document": d["name"], "date": d["date"], "entities named": d["entities"],
-                   "mentions": d["mentions"], "id": d["id"]} for d in documents], hide_index=True)
+    st.dataframe([{"document": d["name"], "date": d["date"], "entities": d["entities"],
+                   "mentions": d["mentions"], "id": d["id"]} for d in documents], hide_index=True,
+                 column_config={"entities": t("col_entities_named"),
+                                **{name: t(f"col_{name}") for name in ("document", "date", "mentions", "id")}})
 else:
     st.caption("No document yet: `kb load document FILE` adds articles and the entities they name.")
 

@@ -71,10 +71,10 @@ def item_card(item: dict) -> None:
     """One review item: the tie, the evidence with the names marked, and its judgement buttons."""
     props = ", ".join(f"{k}={v}" for k, v in item["props"].items())
     new = {n["id"] for n in item["proposed"]}
-    ends = [f"**{item['names'].get(end, item[end])}** (`{item[end]}`{', new' if item[end] in new else ''})"
+    ends = [f"**{item['names'].get(end, item[end])}** (`{item[end]}`{', ' + t('review_new') if item[end] in new else ''})"
             for end in ("from", "to")]
-    st.markdown(f"{ends[0]} · {item['type']} · {ends[1]}" + (f" · {props}" if props else "")
-                + f" · confidence {item['confidence']:.2f}")
+    st.markdown(f"{ends[0]} · {widgets.relation_label(item['type'])} · {ends[1]}" + (f" · {props}" if props else "")
+                + f" · {t('review_confidence')} {item['confidence']:.2f}")
     st.markdown(marked(item["sentence"], item["names"].values()), unsafe_allow_html=True)
     st.caption(f"cue: {item['cue']} · {item['id']}" + (f" · reason: {item['reason']}" if item.get("reason") else ""))
     if item["state"] != "pending":

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from kb.render import i18n
+from kb.schema import schema
+from tests.test_review import queue  # noqa: F401 (a fixture: candidate ties queued from an article)
 
 pytestmark = pytest.mark.browser
 
@@ -35,4 +37,19 @@ def test_the_page_follows_the_language(seeded_db, app_url, browser_page, path, t
     if english != i18n.text(title, language):
         assert page.get_by_role("heading", name=english, exact=True).count() == 0, f"{english} is still shown"
     assert f"lang={language}" in page.url
+    assert blocked == [], f"requests left loopback: {blocked}"
+
+
+def test_a_review_item_follows_the_language(queue, app_url, browser_page):
+    """A candidate tie on the Review page: its relation by the schema's label and its buttons in Chinese."""
+    page, blocked = browser_page
+    item = queue[("PRODUCTION_BASE_IN", "firm-bba", "city-shenyang")]
+    page.goto(f"{app_url}/review?lang=zh")
+    page.get_by_role("heading", name=i18n.text("page_review", "zh"), exact=True).wait_for()
+    label = schema().relation_label("PRODUCTION_BASE_IN", "zh")
+    tie = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=item["from"]).filter(has_text=item["to"])
+    tie.filter(has_text=f" · {label} · ").first.wait_for()
+    assert "PRODUCTION_BASE_IN" not in tie.first.inner_text()
+    assert page.locator(f".st-key-accept-{item['id']} button").inner_text() == i18n.text("review_accept", "zh")
+    assert page.locator(f".st-key-reject-{item['id']} button").inner_text() == i18n.text("review_reject", "zh")
     assert blocked == [], f"requests left loopback: {blocked}"
