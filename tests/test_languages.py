@@ -1,12 +1,13 @@
 """Every page in the language of the link (?lang=de, ?lang=zh), in Chromium: its title and one of its
-controls or headings (the Map page's drawing: tests/test_map.py). The expected words are read from
-kb/render/strings.yaml, in each language."""
+controls or headings, a review item, a story's map step (the Map page's drawing: tests/test_map.py).
+The expected words are read from kb/render/strings.yaml and the schema, in each language."""
 from __future__ import annotations
 
 import pytest
 
-from kb.render import i18n
+from kb.render import i18n, stories
 from kb.schema import schema
+from tests.test_map import MAP_WORDS
 from tests.test_review import queue  # noqa: F401 (a fixture: candidate ties queued from an article)
 
 pytestmark = pytest.mark.browser
@@ -52,4 +53,19 @@ def test_a_review_item_follows_the_language(queue, app_url, browser_page):
     assert "PRODUCTION_BASE_IN" not in tie.first.inner_text()
     assert page.locator(f".st-key-accept-{item['id']} button").inner_text() == i18n.text("review_accept", "zh")
     assert page.locator(f".st-key-reject-{item['id']} button").inner_text() == i18n.text("review_reject", "zh")
+    assert blocked == [], f"requests left loopback: {blocked}"
+
+
+def test_a_story_map_step_follows_the_language(seeded_db, app_url, browser_page):
+    """The first map step of the shipped stories, played at ?lang=zh: its legend and panels in Chinese."""
+    page, blocked = browser_page
+    name, number = next((name, number) for name in stories.names()
+                        for number, step in enumerate(stories.load(name).steps, start=1) if step.kind == "map")
+    page.goto(f"{app_url}/story?story={name}&step={number}&lang=zh")
+    page.wait_for_function(f"() => ({MAP_WORDS})() !== null", polling=100)
+    words = page.evaluate(MAP_WORDS)
+    assert words["lang"] == "zh"
+    assert words["panels"] == [i18n.text("germany", "zh"), i18n.text("china", "zh")], words["panels"]
+    assert words["legend"] and all(text.startswith(schema().relation_label(relation, "zh") + " (")
+                                   for relation, text in words["legend"].items()), words["legend"]
     assert blocked == [], f"requests left loopback: {blocked}"
