@@ -21,7 +21,7 @@ with right:
     depth = st.segmented_control(t("depth"), DEPTHS, key="changes-depth",
                                  default=int(linked_depth) if linked_depth in map(str, DEPTHS) else 1) or 1
 if not entity_id:
-    st.caption("Choose an entity: the ties around it that began or ended between the two years are drawn and listed.")
+    st.caption(t("changes_hint"))
     st.stop()
 if start >= end:
     st.warning(t("changes_order"))
@@ -41,10 +41,9 @@ except NotFound as error:
 centre = found.graph.nodes[entity_id]
 st.subheader(t("changes_heading", name=centre.shown_name(widgets.language()), began=len(found.began),
                ended=len(found.ended), start=found.start, end=found.end, depth=depth))
-st.caption(f"Began: `since` after {found.start} and by {found.end}. Ended: `until` in {found.start} or later and "
-           f"before {found.end} (a tie is in force in its `until` year). Undated ties have no place here.")
+st.caption(t("changes_rule", start=found.start, end=found.end))
 if found.truncated:
-    st.info("The neighbourhood was cut by the node cap: ties further out may have changed too.")
+    st.info(t("changes_cut"))
 if not found.began and not found.ended:
     st.info(t("changes_none"))
     st.stop()

@@ -31,8 +31,7 @@ def load_saved() -> None:
 
 t = widgets.t
 st.title(t("page_cypher"))
-st.caption("Read-only: every query is planned first and refused unless Neo4j classes it as a read; "
-           "it then runs in a read transaction with a timeout and a row cap.")
+st.caption(t("cypher_read_only"))
 st.session_state.setdefault(TEXT_KEY, st.query_params.get(QUERY_PARAM, ""))
 st.selectbox(t("cypher_saved"), [None, *SAVED_QUERIES], key="cypher-saved", on_change=load_saved,
              format_func=lambda saved: t("cypher_choose") if saved is None else saved.title)

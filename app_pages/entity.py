@@ -46,8 +46,8 @@ st.subheader(t("entity_relations"))
 if view.truncated:
     # A hub has thousands of ties: they come a page at a time rather than all at once.
     pages = -(-view.total // ENTITY_PAGE_SIZE)
-    st.info(f"Showing {view.shown:,} of {view.total:,} relations (numbers {view.offset + 1:,} to "
-            f"{view.offset + view.shown:,}, by relation type, date and name); choose another page to see more.")
+    st.info(t("entity_paged", shown=f"{view.shown:,}", total=f"{view.total:,}", first=f"{view.offset + 1:,}",
+              last=f"{view.offset + view.shown:,}"))
     st.number_input(t("entity_page_of", pages=f"{pages:,}"), min_value=1, max_value=pages, key=page_key)
 rows = []
 for direction, pairs in ((t("direction_out"), view.outgoing), (t("direction_in"), view.incoming)):
@@ -64,7 +64,7 @@ if st.toggle(t("show_retracted"), key=f"show-retracted-{node.id}"):
 
 st.subheader(t("entity_timeline"))
 if view.truncated:
-    st.caption("Dated facts of the relations on this page.")
+    st.caption(t("entity_timeline_note"))
 per_year = {}
 for edge, _ in view.outgoing + view.incoming:
     for key, change in (("since", t("change_began")), ("until", t("change_ended"))):

@@ -26,7 +26,7 @@ with right:
         relations = counts["relations"]
     else:
         st.subheader(t("overview_relations_in_force", year=as_of.year))
-        st.caption(f"Only {as_of.describe()}; undated ties are those without a `since`.")
+        st.caption(t("overview_in_force_note", what=as_of.describe(widgets.language())))
         relations = cached.ties_in_force(as_of.year, as_of.undated)
     labelled = {widgets.relation_label(name): n for name, n in relations.items()}
     st.bar_chart(rows(labelled, t("col_type"), t("col_relations")), x=t("col_type"), y=t("col_relations"),
@@ -49,7 +49,7 @@ if documents:
                  column_config={"entities": t("col_entities_named"),
                                 **{name: t(f"col_{name}") for name in ("document", "date", "mentions", "id")}})
 else:
-    st.caption("No document yet: `kb load document FILE` adds articles and the entities they name.")
+    st.caption(t("overview_no_documents"))
 
 st.subheader(t("overview_per_year"))
 per_year = cached.dated_facts_per_year(version)
@@ -57,4 +57,4 @@ if per_year:
     st.bar_chart(rows({str(year): n for year, n in per_year.items()}, t("col_year"), t("col_facts")),
                  x=t("col_year"), y=t("col_facts"))
 else:
-    st.caption("No fact carries a date yet.")
+    st.caption(t("overview_no_dates"))

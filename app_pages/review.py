@@ -56,7 +56,7 @@ def queue_tab() -> None:
                                  format_func=state_label) or "pending"
     items = review.items(state)
     if not items:
-        st.info(f"No {state} review items. `kb extract ARTICLE.md --queue` proposes ties for review.")
+        st.info(t("review_none", state=state_label(state)))
         return
     for document, group in itertools.groupby(items, key=lambda i: i["document"]):
         group = list(group)
