@@ -40,9 +40,8 @@ with st.expander(t("analysis_filters"), expanded=False):
                             key="analysis-top")
     sample = st.number_input(t("analysis_sample"), min_value=0, max_value=100_000,
                              value=0, step=50, key="analysis-sample",
-                             help=f"Exact betweenness runs one search per entity: automatic is exact up to "
-                                  f"{analysis.EXACT_BETWEENNESS_LIMIT} entities and {analysis.DEFAULT_SAMPLE} "
-                                  "sampled sources above.")
+                             help=t("analysis_sample_help", exact=analysis.EXACT_BETWEENNESS_LIMIT,
+                                    sample=analysis.DEFAULT_SAMPLE))
 
 filters = analysis.Filters(tuple(entity_types) if len(entity_types) < len(schema().entities) else (),
                            tuple(relation_types), int(year) if as_of else None, undated)
