@@ -50,7 +50,7 @@ st.iframe(kb_map.page(data, link=widgets.explore_link(on_explore=False), height=
           height=height + 10)
 st.dataframe([{t("col_from"): data.places[arc.start].shown_name(language), t("col_relation"): widgets.relation_label(arc.type),
                t("col_to"): data.places[arc.end].shown_name(language), t("col_ties"): arc.count,
-               t("col_which"): "; ".join(arc.ties)}
+               t("col_which"): "; ".join(arc.tie_texts(language))}
               for arc in data.arcs], hide_index=True)
 add_to_story.offer({"kind": "map", "relation_types": tuple(relation_types), "year": as_of.year,
                     "undated": as_of.undated})

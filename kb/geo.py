@@ -52,7 +52,9 @@ TIES_QUERY = (
     "WITH read, CASE WHEN turned THEN at_b.id ELSE at_a.id END AS start_id, "
     "CASE WHEN turned THEN at_a.id ELSE at_b.id END AS end_id, type(r) AS type, "
     "count(*) AS ties, sum(CASE WHEN r.status IN $never_held THEN 1 ELSE 0 END) AS never_held, "
-    "collect([coalesce(a.name, a.id), coalesce(b.name, b.id), r.since, r.status])[..$named] AS named "
+    "collect([[coalesce(a.name, a.id), a.aliases, [l IN labels(a) WHERE l IN $entity_types][0], a.country], "
+    "[coalesce(b.name, b.id), b.aliases, [l IN labels(b) WHERE l IN $entity_types][0], b.country], "
+    "r.since, r.status])[..$named] AS named "
     "ORDER BY ties DESC, type, start_id, end_id "
     "WITH read, collect(CASE WHEN end_id IS NOT NULL THEN {{start: start_id, end: end_id, type: type, ties: ties, "
     "never_held: never_held, named: named}} END) AS arcs, "
@@ -89,6 +91,32 @@ class Place:
         return entity_name(self.name, self.aliases, self.type, self.country, language)
 
 
+@dataclass(frozen=True)
+class TieEnd:
+    """An end of a tie named on the map, with what its name in each language is made from."""
+    name: str
+    aliases: tuple = ()
+    type: str | None = None
+    country: str | None = None
+
+    def shown_name(self, language: str = LANGUAGES[0]) -> str:
+        return entity_name(self.name, self.aliases, self.type, self.country, language)
+
+
+@dataclass(frozen=True)
+class NamedTie:
+    """A tie an arc names in its tooltip and table row."""
+    start: TieEnd
+    end: TieEnd
+    since: object = None
+    status: str | None = None
+
+    def text(self, language: str = LANGUAGES[0]) -> str:
+        """The tie as a line (Volkswagen → FAW-Volkswagen (1991)), the names in the language."""
+        details = ", ".join(str(part) for part in (self.since, self.status) if part)
+        return f"{self.start.shown_name(language)} → {self.end.shown_name(language)}" + (f" ({details})" if details else "")
+
+
 @dataclass
 class Arc:
     """The ties of one relation type between two places (in id order when the type is symmetric)."""
@@ -96,8 +124,11 @@ class Arc:
     end: str
     type: str
     count: int                                 # how many ties
-    ties: list = field(default_factory=list)   # "Volkswagen → FAW-Volkswagen (1991)", the first NAMED_TIES
+    ties: list = field(default_factory=list)   # NamedTie, the first NAMED_TIES
     never_held: int = 0                        # of them, plans and failed deals (kb.in_force.NOT_IN_FORCE)
+
+    def tie_texts(self, language: str = LANGUAGES[0]) -> list[str]:
+        return [tie.text(language) for tie in self.ties]
 
     @property
     def only_never_held(self) -> bool:
@@ -144,11 +175,12 @@ def map_data(relation_types=None, year: int | None = None, undated: bool = True)
                               in_force=in_force("r"))
     symmetric = [name for name in chosen if schema().relation(name).symmetric]
     summaries = db.read(query, symmetric=symmetric, never_held=list(NOT_IN_FORCE), named=NAMED_TIES,
+                        entity_types=list(schema().entities),
                         max_arcs=MAX_ARCS, max_ties=MAX_TIES, year=year, undated=undated)
     if summaries:  # none when no tie of those types exists
         summary = summaries[0]
         found.arcs = [Arc(arc["start"], arc["end"], arc["type"], arc["ties"],
-                          [_tie_text(*named) for named in arc["named"]], arc["never_held"]) for arc in summary["arcs"]]
+                          [_named_tie(*named) for named in arc["named"]], arc["never_held"]) for arc in summary["arcs"]]
         found.unplaced, found.arc_count, found.tie_count = summary["unplaced"], summary["arc_count"], summary["tie_count"]
         found.capped = summary["read"] == MAX_TIES
     if len(found.places) > MAX_PLACES:
@@ -164,6 +196,6 @@ def _places(records) -> dict:
             for r in records}
 
 
-def _tie_text(start: str, end: str, since, status) -> str:
-    details = ", ".join(str(part) for part in (since, status) if part)
-    return f"{start} → {end}" + (f" ({details})" if details else "")
+def _named_tie(start: list, end: list, since, status) -> NamedTie:
+    return NamedTie(*(TieEnd(name, tuple(aliases or ()), entity_type, country) for name, aliases, entity_type, country
+                      in (start, end)), since, status)

@@ -145,7 +145,7 @@ def svg(data: MapData, align: str = "xMidYMin", language: str = i18n.DEFAULT) ->
         bend = 0.12 + 0.08 * bends.get(pair, 0)
         bends[pair] = bends.get(pair, 0) + 1
         more = arc.count - len(arc.ties)
-        listed = arc.ties + ([i18n.text("map_more_ties", language, count=more)] if more > 0 else [])
+        listed = arc.tie_texts(language) + ([i18n.text("map_more_ties", language, count=more)] if more > 0 else [])
         tooltip = (f"{names[arc.start]} – {names[arc.end]}: {schema().relation_label(arc.type, language)} "
                    f"({arc.count})\n" + "\n".join(listed))
         parts.append(f'<path class="kb-arc" data-type="{arc.type}" d="{_arc_path(points[arc.start], points[arc.end], bend)}" '
