@@ -76,8 +76,16 @@ MAX_PLACES = 2000
 NAMED_TIES = 12
 
 
+class NamedInLanguages:
+    """A place or a tie's end: its name in the language where it has one (kb.names.entity_name), as Explore
+    names it, from its name, aliases, type and country."""
+
+    def shown_name(self, language: str = LANGUAGES[0]) -> str:
+        return entity_name(self.name, self.aliases, self.type, self.country, language)
+
+
 @dataclass(frozen=True)
-class Place:
+class Place(NamedInLanguages):
     id: str
     name: str
     type: str
@@ -86,21 +94,14 @@ class Place:
     lon: float
     aliases: tuple = ()
 
-    def shown_name(self, language: str = LANGUAGES[0]) -> str:
-        """Its name in the language where it has one (kb.names.entity_name), as Explore names it."""
-        return entity_name(self.name, self.aliases, self.type, self.country, language)
-
 
 @dataclass(frozen=True)
-class TieEnd:
+class TieEnd(NamedInLanguages):
     """An end of a tie named on the map, with what its name in each language is made from."""
     name: str
     aliases: tuple = ()
     type: str | None = None
     country: str | None = None
-
-    def shown_name(self, language: str = LANGUAGES[0]) -> str:
-        return entity_name(self.name, self.aliases, self.type, self.country, language)
 
 
 @dataclass(frozen=True)
