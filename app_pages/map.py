@@ -12,8 +12,8 @@ MAP_HEIGHT, PRESENTATION_MAP_HEIGHT = 540, 700
 
 
 @st.cache_data(ttl=cached.TTL, show_spinner=False)
-def map_data(relation_types: tuple, year: int | None, undated: bool) -> geo.MapData:
-    return geo.map_data(list(relation_types), year, undated)
+def map_data(relation_types: tuple, year: int | None, undated: bool, language: str) -> geo.MapData:
+    return geo.map_data(list(relation_types), year, undated, language)
 
 
 t = widgets.t
@@ -30,7 +30,7 @@ if relation_types:
 else:
     st.query_params.pop("relations", None)
 
-data = map_data(tuple(relation_types), as_of.year, as_of.undated)
+data = map_data(tuple(relation_types), as_of.year, as_of.undated, language)
 drawn = sum(arc.count for arc in data.arcs)
 tied = sum(1 for count in data.tie_counts().values() if count)
 placed = (t("map_places_all", places=len(data.places), tied=tied) if data.all_places else
@@ -50,7 +50,7 @@ st.iframe(kb_map.page(data, link=widgets.explore_link(on_explore=False), height=
           height=height + 10)
 st.dataframe([{t("col_from"): data.places[arc.start].shown_name(language), t("col_relation"): widgets.relation_label(arc.type),
                t("col_to"): data.places[arc.end].shown_name(language), t("col_ties"): arc.count,
-               t("col_which"): "; ".join(arc.tie_texts(language))}
+               t("col_which"): "; ".join(arc.ties)}
               for arc in data.arcs], hide_index=True)
 add_to_story.offer({"kind": "map", "relation_types": tuple(relation_types), "year": as_of.year,
                     "undated": as_of.undated})

@@ -38,6 +38,11 @@ def _standing(entity: str) -> str:
             f"head([({entity})-[:`{ANCHOR}`]->(o:{ENTITY_LABEL}) WHERE o.lat IS NOT NULL | o]) END")
 
 
+def _named_end(end: str) -> str:
+    """What names a tie's end in each language: its name, aliases, type and country."""
+    return f"[coalesce({end}.name, {end}.id), {end}.aliases, [l IN labels({end}) WHERE l IN $entity_types][0], {end}.country]"
+
+
 # Read from the ties of the types asked for (a scan of those types, not of every entity), and summed up in
 # the database: per pair of places and relation type, how many ties, how many never held and a few to name.
 # A symmetric type's pair is put in id order so that both directions make one arc. Ties whose far end
@@ -52,14 +57,15 @@ TIES_QUERY = (
     "WITH read, CASE WHEN turned THEN at_b.id ELSE at_a.id END AS start_id, "
     "CASE WHEN turned THEN at_a.id ELSE at_b.id END AS end_id, type(r) AS type, "
     "count(*) AS ties, sum(CASE WHEN r.status IN $never_held THEN 1 ELSE 0 END) AS never_held, "
-    "collect([[coalesce(a.name, a.id), a.aliases, [l IN labels(a) WHERE l IN $entity_types][0], a.country], "
-    "[coalesce(b.name, b.id), b.aliases, [l IN labels(b) WHERE l IN $entity_types][0], b.country], "
-    "r.since, r.status])[..$named] AS named "
+    "collect([a, b, r.since, r.status])[..$named] AS named "
     "ORDER BY ties DESC, type, start_id, end_id "
     "WITH read, collect(CASE WHEN end_id IS NOT NULL THEN {{start: start_id, end: end_id, type: type, ties: ties, "
     "never_held: never_held, named: named}} END) AS arcs, "
     "sum(CASE WHEN end_id IS NULL THEN ties ELSE 0 END) AS unplaced "
-    "RETURN arcs[..$max_arcs] AS arcs, size(arcs) AS arc_count, "
+    # The names of the ties' ends are read for the arcs returned only, not for every tie summed up.
+    "RETURN [arc IN arcs[..$max_arcs] | arc {{.start, .end, .type, .ties, .never_held, named: "
+    f"[tie IN arc.named | [{_named_end('tie[0]')}, {_named_end('tie[1]')}, tie[2], tie[3]]]}}}}] AS arcs, "
+    "size(arcs) AS arc_count, "
     "reduce(total = 0, arc IN arcs | total + arc.ties) AS tie_count, unplaced, read"
 )
 # Ties read at most, like the node cap of a neighbourhood: on a graph of millions of ties, a map of every
@@ -76,16 +82,8 @@ MAX_PLACES = 2000
 NAMED_TIES = 12
 
 
-class NamedInLanguages:
-    """A place or a tie's end: its name in the language where it has one (kb.names.entity_name), as Explore
-    names it, from its name, aliases, type and country."""
-
-    def shown_name(self, language: str = LANGUAGES[0]) -> str:
-        return entity_name(self.name, self.aliases, self.type, self.country, language)
-
-
 @dataclass(frozen=True)
-class Place(NamedInLanguages):
+class Place:
     id: str
     name: str
     type: str
@@ -94,28 +92,9 @@ class Place(NamedInLanguages):
     lon: float
     aliases: tuple = ()
 
-
-@dataclass(frozen=True)
-class TieEnd(NamedInLanguages):
-    """An end of a tie named on the map, with what its name in each language is made from."""
-    name: str
-    aliases: tuple = ()
-    type: str | None = None
-    country: str | None = None
-
-
-@dataclass(frozen=True)
-class NamedTie:
-    """A tie an arc names in its tooltip and table row."""
-    start: TieEnd
-    end: TieEnd
-    since: object = None
-    status: str | None = None
-
-    def text(self, language: str = LANGUAGES[0]) -> str:
-        """The tie as a line (Volkswagen → FAW-Volkswagen (1991)), the names in the language."""
-        details = ", ".join(str(part) for part in (self.since, self.status) if part)
-        return f"{self.start.shown_name(language)} → {self.end.shown_name(language)}" + (f" ({details})" if details else "")
+    def shown_name(self, language: str = LANGUAGES[0]) -> str:
+        """Its name in the language where it has one (kb.names.entity_name), as Explore names it."""
+        return entity_name(self.name, self.aliases, self.type, self.country, language)
 
 
 @dataclass
@@ -125,11 +104,8 @@ class Arc:
     end: str
     type: str
     count: int                                 # how many ties
-    ties: list = field(default_factory=list)   # NamedTie, the first NAMED_TIES
+    ties: list = field(default_factory=list)   # "Volkswagen → FAW-Volkswagen (1991)", the first NAMED_TIES
     never_held: int = 0                        # of them, plans and failed deals (kb.in_force.NOT_IN_FORCE)
-
-    def tie_texts(self, language: str = LANGUAGES[0]) -> list[str]:
-        return [tie.text(language) for tie in self.ties]
 
     @property
     def only_never_held(self) -> bool:
@@ -164,10 +140,12 @@ def drawable_relations() -> list[str]:
     return sorted(name for name in schema().relations if name not in NOT_DRAWN)
 
 
-def map_data(relation_types=None, year: int | None = None, undated: bool = True) -> MapData:
+def map_data(relation_types=None, year: int | None = None, undated: bool = True,
+             language: str = LANGUAGES[0]) -> MapData:
     """Places with coordinates and the ties between them, of relation_types (default: every drawable
-    type), in force in year when one is given (undated ties too unless undated is false). Every place when
-    there are at most MAX_PLACES, else those at the ends of the arcs drawn."""
+    type), in force in year when one is given (undated ties too unless undated is false); the ties an arc
+    names are written in the language. Every place when there are at most MAX_PLACES, else those at the
+    ends of the arcs drawn."""
     chosen = [schema().relation(name).name for name in relation_types] if relation_types else drawable_relations()
     found = MapData(_places(db.read(PLACES_QUERY, limit=MAX_PLACES + 1)), [])
     if not found.places:
@@ -181,7 +159,8 @@ def map_data(relation_types=None, year: int | None = None, undated: bool = True)
     if summaries:  # none when no tie of those types exists
         summary = summaries[0]
         found.arcs = [Arc(arc["start"], arc["end"], arc["type"], arc["ties"],
-                          [_named_tie(*named) for named in arc["named"]], arc["never_held"]) for arc in summary["arcs"]]
+                          [_tie_text(*named, language) for named in arc["named"]], arc["never_held"])
+                      for arc in summary["arcs"]]
         found.unplaced, found.arc_count, found.tie_count = summary["unplaced"], summary["arc_count"], summary["tie_count"]
         found.capped = summary["read"] == MAX_TIES
     if len(found.places) > MAX_PLACES:
@@ -197,6 +176,10 @@ def _places(records) -> dict:
             for r in records}
 
 
-def _named_tie(start: list, end: list, since, status) -> NamedTie:
-    return NamedTie(*(TieEnd(name, tuple(aliases or ()), entity_type, country) for name, aliases, entity_type, country
-                      in (start, end)), since, status)
+def _tie_text(start: list, end: list, since, status, language: str) -> str:
+    """A tie as a line (Volkswagen → FAW-Volkswagen (1991)), its ends (name, aliases, type, country) named in the
+    language."""
+    start_name, end_name = (entity_name(name, aliases or (), entity_type, country, language)
+                            for name, aliases, entity_type, country in (start, end))
+    details = ", ".join(str(part) for part in (since, status) if part)
+    return f"{start_name} → {end_name}" + (f" ({details})" if details else "")

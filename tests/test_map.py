@@ -80,12 +80,13 @@ def test_map_data_on_the_seeds(seeded_readonly):
           f"{len(drawn) / 1024:.0f} KB")
     assert set(data.places) == {place["id"] for place in placed_seeds() if "lat" in place}
     sisters = arc(data, "city-duisburg", "city-wuhan", "SISTER_CITY_OF")
-    assert sisters and sisters.count == 1 and "1982" in sisters.tie_texts()[0], sisters
+    assert sisters and sisters.count == 1 and "1982" in sisters.ties[0], sisters
     # A tie is named in the language too: the Chinese names of Duisburg and Wuhan.
     seeds = {entity["id"]: entity for entity in seed_entities()}
     chinese = {entity_name(seeds[i]["name"], seeds[i].get("aliases"), seeds[i]["type"], seeds[i].get("country"), "zh")
                for i in ("city-duisburg", "city-wuhan")}
-    assert set(sisters.tie_texts("zh")[0].split(" (")[0].split(" → ")) == chinese, (sisters.tie_texts("zh"), chinese)
+    named_in_chinese = arc(geo.map_data(language="zh"), "city-duisburg", "city-wuhan", "SISTER_CITY_OF").ties
+    assert set(named_in_chinese[0].split(" (")[0].split(" → ")) == chinese, (named_in_chinese, chinese)
     assert all(CJK.search(name) for name in chinese), chinese
     # A firm stands at its head office: Midea's takeover of Kuka is drawn from Foshan to Augsburg, Schaeffler's
     # sites in Shanghai from Herzogenaurach.
@@ -95,8 +96,8 @@ def test_map_data_on_the_seeds(seeded_readonly):
     # Ties that never held are drawn dashed: SVOLT's abandoned plant at Überherrn, from Changzhou; State
     # Grid's blocked bid for 50Hertz is named in its arc's tooltip.
     abandoned = arc(data, "city-changzhou", "city-ueberherrn", "PRODUCTION_BASE_IN")
-    assert abandoned and abandoned.only_never_held and "abandoned" in abandoned.tie_texts()[0], abandoned
-    assert any("50Hertz (2018, blocked)" in tie for tie in arc(data, "city-beijing", "city-berlin", "ACQUIRED").tie_texts())
+    assert abandoned and abandoned.only_never_held and "abandoned" in abandoned.ties[0], abandoned
+    assert any("50Hertz (2018, blocked)" in tie for tie in arc(data, "city-beijing", "city-berlin", "ACQUIRED").ties)
     assert 'stroke-dasharray' in kb_map.svg(data)
     assert all(a.start != a.end for a in data.arcs)
 

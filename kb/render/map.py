@@ -128,7 +128,8 @@ def _arc_path(start: tuple, end: tuple, bend: float) -> str:
 
 def svg(data: MapData, align: str = "xMidYMin", language: str = i18n.DEFAULT) -> str:
     """The map as one SVG element (its size set by the page around it; align: where in it, as SVG's
-    preserveAspectRatio says), its words and names in the language."""
+    preserveAspectRatio says), its words and names in the language (the ties an arc names come written by
+    kb.geo.map_data, in the language asked of it)."""
     shown = data.relation_types()
     names = {place_id: place.shown_name(language) for place_id, place in data.places.items()}
     points = {place_id: panel_of(place).point(place.lon, place.lat) for place_id, place in data.places.items()}
@@ -145,7 +146,7 @@ def svg(data: MapData, align: str = "xMidYMin", language: str = i18n.DEFAULT) ->
         bend = 0.12 + 0.08 * bends.get(pair, 0)
         bends[pair] = bends.get(pair, 0) + 1
         more = arc.count - len(arc.ties)
-        listed = arc.tie_texts(language) + ([i18n.text("map_more_ties", language, count=more)] if more > 0 else [])
+        listed = arc.ties + ([i18n.text("map_more_ties", language, count=more)] if more > 0 else [])
         tooltip = (f"{names[arc.start]} – {names[arc.end]}: {schema().relation_label(arc.type, language)} "
                    f"({arc.count})\n" + "\n".join(listed))
         parts.append(f'<path class="kb-arc" data-type="{arc.type}" d="{_arc_path(points[arc.start], points[arc.end], bend)}" '

@@ -360,7 +360,7 @@ def view(step: Step, language: str = i18n.DEFAULT) -> StepView:
 
 def map_view(step: Step, language: str = i18n.DEFAULT) -> StepView:
     """A map step: the Map page's drawing of the places and ties it asks for, filling the player's frame."""
-    data = geo.map_data(list(step.relation_types), step.year, step.undated)
+    data = geo.map_data(list(step.relation_types), step.year, step.undated, language)
     ties = sum(arc.count for arc in data.arcs)
     places = sum(1 for n in data.tie_counts().values() if n)
     return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title_in(language),
