@@ -44,9 +44,9 @@ st.dataframe([{"source": s["title"], "publisher": s["publisher"], "url": s["url"
 st.subheader(t("overview_documents"))
 documents = cached.documents(version)
 if documents:
-    st.dataframe([{"document": d["name"], "date": d["date"], "entities": d["entities"],
+    st.dataframe([{"document": d["name"], "date": d["date"], "entities named": d["entities"],
                    "mentions": d["mentions"], "id": d["id"]} for d in documents], hide_index=True,
-                 column_config={"entities": t("col_entities_named"),
+                 column_config={"entities named": t("col_entities_named"),
                                 **{name: t(f"col_{name}") for name in ("document", "date", "mentions", "id")}})
 else:
     st.caption(t("overview_no_documents"))
