@@ -33,8 +33,8 @@ def offer(step_fields: dict | None) -> None:
             if not title.strip():
                 raise StoryError("the step needs a title")
             name = name.strip()
-            path, number = stories.add_step(name, stories.Step(title=title.strip(), note=note.strip(),
-                                                                     **step_fields), story_title)
+            step = stories.Step(title=stories.Text(title.strip()), note=stories.Text(note.strip()), **step_fields)
+            path, number = stories.add_step(name, step, story_title)
         except StoryError as error:
             st.error(str(error))
             return

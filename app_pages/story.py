@@ -56,7 +56,7 @@ def story_list() -> None:
             st.warning(str(error))
             continue
         steps = widgets.t("story_steps", steps=len(story.steps))
-        st.page_link("app_pages/story.py", label=f"{story.title_in(widgets.language())} ({steps})",
+        st.page_link("app_pages/story.py", label=f"{story.title.in_language(widgets.language())} ({steps})",
                      query_params={"story": name, "step": "1"})
 
 
@@ -78,8 +78,8 @@ def play(name: str) -> None:
                   args=(number - 1,), disabled=number == 1)
         st.button("▶", key="story-next", help=widgets.t("story_next"), shortcut="Right", on_click=go,
                   args=(number + 1,), disabled=number == count)
-        note = f" — {step.note_in(language)}" if step.note_in(language) else ""
-        st.markdown(f"{number}/{count} · **{step.title_in(language)}**{note}")
+        note = f" — {step.note.in_language(language)}" if step.note.in_language(language) else ""
+        st.markdown(f"{number}/{count} · **{step.title.in_language(language)}**{note}")
     try:
         page, view = shown(step, language)
     except NotFound as error:

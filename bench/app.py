@@ -156,7 +156,7 @@ def story_of_hubs(hubs: list[str]) -> dict:
     os.environ["KB_STORIES"] = str(config.home() / "stories")
     stories.path_of("bench-hubs").unlink(missing_ok=True)   # a kept --home holds the last run's
     for number, hub in enumerate(hubs, start=1):
-        stories.add_step("bench-hubs", stories.Step(kind="explore", title=f"Hub {number}", id=hub))
+        stories.add_step("bench-hubs", stories.Step(kind="explore", title=stories.Text(f"Hub {number}"), id=hub))
     return {"page": "Story, a step (a hub, depth 1)",
             "links": [("/story", {"story": "bench-hubs", "step": number}, {"graph": hub, "tables": 0, "charts": 0})
                       for number, hub in enumerate(hubs, start=1)]}

@@ -453,7 +453,7 @@ def story_list():
     for name in stories.names():
         try:
             found = stories.load(name)
-            click.echo(f"{name}\t{len(found.steps)} steps\t{found.title}")
+            click.echo(f"{name}\t{len(found.steps)} steps\t{found.title.english}")
         except StoryError as error:
             click.echo(f"{name}\tbroken\t{error}")
 
@@ -482,10 +482,10 @@ def story_show(name, language):
     """Check stories/NAME.yaml and print its steps: number, title, the view, the note."""
     from kb.render import stories
     found = stories.load(name)
-    click.echo(f"{found.title_in(language)} ({found.path}, {len(found.steps)} steps)")
+    click.echo(f"{found.title.in_language(language)} ({found.path}, {len(found.steps)} steps)")
     for number, step in enumerate(found.steps, start=1):
-        note = step.note_in(language)
-        click.echo(f"{number}. {step.title_in(language)}\n   {step.describe()}" + (f"\n   {note}" if note else ""))
+        note = step.note.in_language(language)
+        click.echo(f"{number}. {step.title.in_language(language)}\n   {step.describe()}" + (f"\n   {note}" if note else ""))
 
 
 @story.command("export")

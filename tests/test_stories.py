@@ -140,13 +140,13 @@ def test_a_title_or_note_per_language_is_shown_in_that_language_else_in_english(
                                         "steps": [{**GOOD_STEP, "title": titles, "note": {english: "A city."}}]})
     story = stories.load("multi")
     step = story.steps[0]
-    assert [step.title_in(language) for language in LANGUAGES] == [titles[language] for language in LANGUAGES]
-    assert [step.note_in(language) for language in LANGUAGES] == ["A city."] * len(LANGUAGES)
-    assert [story.title_in(language) for language in LANGUAGES] == ["Talk", f"Talk ({others[0]})", "Talk"]
+    assert [step.title.in_language(language) for language in LANGUAGES] == [titles[language] for language in LANGUAGES]
+    assert [step.note.in_language(language) for language in LANGUAGES] == ["A city."] * len(LANGUAGES)
+    assert [story.title.in_language(language) for language in LANGUAGES] == ["Talk", f"Talk ({others[0]})", "Talk"]
     # Appending a step writes the file again: the translations survive it.
-    stories.add_step("multi", stories.Step(kind="explore", title="Taicang", id="city-taicang"))
+    stories.add_step("multi", stories.Step(kind="explore", title=stories.Text("Taicang"), id="city-taicang"))
     again = stories.load("multi")
-    assert again.steps[0] == step and again.title_in(others[0]) == f"Talk ({others[0]})"
+    assert again.steps[0] == step and again.title.in_language(others[0]) == f"Talk ({others[0]})"
     shown = kb("story", "show", "multi", "--lang", others[-1])
     assert shown.exit_code == 0 and f"1. {titles[others[-1]]}\n" in shown.output, shown.output
     refused = kb("story", "show", "multi", "--lang", "xx")
@@ -157,10 +157,10 @@ def test_every_shipped_story_is_written_in_each_language():
     from kb.schema import LANGUAGES
     for name in shipped_names():
         story = stories.load(name)
-        assert dict(story.titles).keys() == set(LANGUAGES[1:]), (name, "title")
+        assert dict(story.title.translations).keys() == set(LANGUAGES[1:]), (name, "title")
         for number, step in enumerate(story.steps, start=1):
-            assert dict(step.titles).keys() == set(LANGUAGES[1:]), (name, number, "title")
-            assert not step.note or dict(step.notes).keys() == set(LANGUAGES[1:]), (name, number, "note")
+            assert dict(step.title.translations).keys() == set(LANGUAGES[1:]), (name, number, "title")
+            assert not step.note.english or dict(step.note.translations).keys() == set(LANGUAGES[1:]), (name, number, "note")
 
 
 def test_kb_story_list_and_show(story_folder):
@@ -195,7 +195,7 @@ def test_the_story_plays_in_the_app_with_the_arrow_keys(seeded_db, app_url, brow
     story = stories.load("foshan-2019")
     first, second = story.steps[0], story.steps[1]
     page.goto(f"{app_url}/story?story=foshan-2019&step=1")
-    drawn = wait_for_step(page, 1, first.title)
+    drawn = wait_for_step(page, 1, first.title.english)
     assert first.id in drawn["nodes"], drawn["nodes"]
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "story-foshan-2019-step-1.png"))
@@ -206,15 +206,15 @@ def test_the_story_plays_in_the_app_with_the_arrow_keys(seeded_db, app_url, brow
     assert not page.locator("[data-testid='stSidebar'], header[data-testid='stHeader']").is_visible()
 
     page.keyboard.press("ArrowRight")
-    drawn = wait_for_step(page, 2, second.title)
+    drawn = wait_for_step(page, 2, second.title.english)
     assert second.id in drawn["nodes"], drawn["nodes"]
     page.keyboard.press("ArrowLeft")
-    drawn = wait_for_step(page, 1, first.title)
+    drawn = wait_for_step(page, 1, first.title.english)
     assert first.id in drawn["nodes"]
     # With the focus in the drawing (a click on it), the keys still turn the page.
     page.mouse.click(drawn["left"] + 5, drawn["top"] + 5)
     page.keyboard.press("ArrowRight")
-    wait_for_step(page, 2, second.title)
+    wait_for_step(page, 2, second.title.english)
     assert blocked == [], f"requests left loopback: {blocked}"
 
 
@@ -242,19 +242,19 @@ def test_the_exported_story_plays_offline_from_disk(seeded_readonly, chromium, t
         for number, (step, shown) in enumerate(zip(story.steps, expected), start=1):
             if number > 1:
                 page.keyboard.press("ArrowRight")
-            page.wait_for_function("(title) => document.getElementById('title').textContent === title", arg=step.title)
+            page.wait_for_function("(title) => document.getElementById('title').textContent === title", arg=step.title.english)
             assert page.evaluate("location.hash") == f"#step={number}"
             if shown.graph is None:
                 rows = page.locator("#table tbody tr")
-                assert rows.count() == len(shown.rows), (number, step.title)
+                assert rows.count() == len(shown.rows), (number, step.title.english)
                 continue
             drawn = page.wait_for_function(DRAWN_STEP, polling=100).json_value()
-            assert sorted(drawn["nodes"]) == sorted(shown.graph.nodes), (number, step.title)
+            assert sorted(drawn["nodes"]) == sorted(shown.graph.nodes), (number, step.title.english)
             if number == 1:
                 page.screenshot(path=str(SCREENSHOTS / "story-export-step-1.png"))
         page.keyboard.press("ArrowLeft")
         page.wait_for_function("(title) => document.getElementById('title').textContent === title",
-                               arg=story.steps[-2].title)
+                               arg=story.steps[-2].title.english)
     finally:
         context.close()
     assert requested == [], f"the exported file asked the network for: {requested}"
@@ -276,10 +276,10 @@ def test_an_exported_story_speaks_its_language(seeded_readonly, tmp_path, langua
     result = kb("story", "export", "takeover-wave", "--out", out, "--lang", language)
     assert result.exit_code == 0, result.output
     exported, story = out.read_text(encoding="utf-8"), stories.load("takeover-wave")
-    assert f'<html lang="{language}">' in exported and f"<title>{story.title_in(language)}</title>" in exported
+    assert f'<html lang="{language}">' in exported and f"<title>{story.title.in_language(language)}</title>" in exported
     for step in story.steps:
-        assert json.dumps(step.title_in(language), ensure_ascii=False) in exported, step.title
-        assert json.dumps(step.note_in(language), ensure_ascii=False) in exported, step.note
+        assert json.dumps(step.title.in_language(language), ensure_ascii=False) in exported, step.title
+        assert json.dumps(step.note.in_language(language), ensure_ascii=False) in exported, step.note
 
 
 def add_step_on(page: str, query_params: dict, kind: str, story: str, title: str) -> AppTest:
@@ -311,10 +311,12 @@ def test_add_this_view_writes_a_step_that_then_plays(seeded_db, story_folder):
     assert [s.value for s in queried.success] == ["Step 2 added to my-talk.yaml."], [e.value for e in queried.error]
 
     written = stories.load("my-talk")
-    assert written.title == "My talk"
+    assert written.title.english == "My talk"
     assert written.steps == (
-        stories.Step(kind="explore", title="Taicang", note="About Taicang.", id="city-taicang", depth=2),
-        stories.Step(kind="query", title="Jiangsu", note="About Jiangsu.", query="located-in-region",
+        stories.Step(kind="explore", title=stories.Text("Taicang"), note=stories.Text("About Taicang."),
+                     id="city-taicang", depth=2),
+        stories.Step(kind="query", title=stories.Text("Jiangsu"), note=stories.Text("About Jiangsu."),
+                     query="located-in-region",
                      params=(("region", "region-jiangsu"),)))
 
     first = play_step("my-talk", 1)
@@ -382,7 +384,7 @@ def test_every_step_of_a_shipped_story_plays_in_the_app(seeded_db, app_url, brow
         if number > 1:
             page.keyboard.press("ArrowRight")
         page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("step") == [str(number)])
-        page.get_by_text(step.title_in(language)).first.wait_for()
+        page.get_by_text(step.title.in_language(language)).first.wait_for()
         drawn = page.wait_for_function(DRAWN_THIS_STEP, arg=wanted, polling=100).json_value()
         if step.kind == "map":
             assert drawn["arcs"] > 0 and drawn["legend"] > 0 and drawn["height"] > 800, (name, number, drawn)

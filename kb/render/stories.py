@@ -50,22 +50,25 @@ document.addEventListener("keydown", function (event) {
 </script>""")
 
 
-def _in_language(english: str, translated: tuple, language: str) -> str:
-    return dict(translated).get(language) or english
+@dataclass(frozen=True)
+class Text:
+    """A title or note: its English line and (language, line) pairs for the languages it is translated into."""
+    english: str = ""
+    translations: tuple = ()
 
+    def in_language(self, language: str) -> str:
+        return dict(self.translations).get(language) or self.english
 
-def _as_text(english: str, translated: tuple):
-    """A title or note as the file holds it: the line, or the mapping when it is translated."""
-    return {LANGUAGES[0]: english, **dict(translated)} if translated else english
+    def as_record(self):
+        """As the file holds it: the line, or the mapping when it is translated."""
+        return {LANGUAGES[0]: self.english, **dict(self.translations)} if self.translations else self.english
 
 
 @dataclass(frozen=True)
 class Step:
     kind: str
-    title: str                   # English; titles and notes hold (language, text) for the others
-    note: str = ""
-    titles: tuple = ()
-    notes: tuple = ()
+    title: Text
+    note: Text = Text()
     id: str | None = None
     depth: int = 1
     entity_types: tuple = ()
@@ -77,15 +80,9 @@ class Step:
     query: str | None = None     # the saved query's name
     params: tuple = ()           # (name, value) pairs, so that a step can be hashed and cached
 
-    def title_in(self, language: str) -> str:
-        return _in_language(self.title, self.titles, language)
-
-    def note_in(self, language: str) -> str:
-        return _in_language(self.note, self.notes, language)
-
     def as_record(self) -> dict:
         """The step as the file holds it (defaults left out)."""
-        record = {"title": _as_text(self.title, self.titles), "note": _as_text(self.note, self.notes),
+        record = {"title": self.title.as_record(), "note": self.note.as_record(),
                   "kind": self.kind}
         if self.kind == "explore":
             record["id"] = self.id
@@ -140,13 +137,9 @@ class Step:
 @dataclass(frozen=True)
 class Story:
     name: str
-    title: str
+    title: Text
     steps: tuple = field(default_factory=tuple)
     path: Path | None = None
-    titles: tuple = ()
-
-    def title_in(self, language: str) -> str:
-        return _in_language(self.title, self.titles, language)
 
 
 def folder() -> Path:
@@ -185,20 +178,20 @@ def read(path: Path) -> Story:
     unknown = set(document) - {"title", "steps"}
     if unknown:
         raise StoryError(f"{path}: field {sorted(unknown)[0]!r}: unknown (a story has `title` and `steps`)")
-    title, titles = _text(document.get("title"), lambda problem: StoryError(f"{path}: field 'title': {problem}"))
-    if not title:
+    title = _text(document.get("title"), lambda problem: StoryError(f"{path}: field 'title': {problem}"))
+    if not title.english:
         raise StoryError(f"{path}: field 'title': required, a line of text")
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise StoryError(f"{path}: field 'steps': required, a list of at least one step")
     return Story(path.stem, title, tuple(_step(path, number, record) for number, record in enumerate(steps, start=1)),
-                 path, titles)
+                 path)
 
 
-def _text(value, fail) -> tuple[str, tuple]:
-    """A title or note read: its English line and its (language, line) pairs for the other languages."""
+def _text(value, fail) -> Text:
+    """A title or note read: a line, or a mapping of languages to lines."""
     if value is None or isinstance(value, str):
-        return (value or "").strip(), ()
+        return Text((value or "").strip())
     others = LANGUAGES[1:]
     if not isinstance(value, dict) or any(not isinstance(line, str) for line in value.values()):
         raise fail(f"a line of text, or a mapping of languages ({', '.join(LANGUAGES)}) to lines")
@@ -208,7 +201,8 @@ def _text(value, fail) -> tuple[str, tuple]:
     english = value.get(LANGUAGES[0], "").strip()
     if not english:
         raise fail(f"the {LANGUAGES[0]!r} line is required when the text is given per language")
-    return english, tuple((language, value[language].strip()) for language in others if value.get(language, "").strip())
+    return Text(english, tuple((language, value[language].strip()) for language in others
+                               if value.get(language, "").strip()))
 
 
 def _step(path: Path, number: int, record) -> Step:
@@ -224,14 +218,14 @@ def _step(path: Path, number: int, record) -> Step:
     for name in record:
         if name not in allowed:
             raise fail(name, f"unknown for a {kind} step (allowed: {', '.join(sorted(allowed))})")
-    title, titles = _text(record.get("title"), lambda problem: fail("title", problem))
-    note, notes = _text(record.get("note"), lambda problem: fail("note", problem))
-    if not title:
+    title = _text(record.get("title"), lambda problem: fail("title", problem))
+    note = _text(record.get("note"), lambda problem: fail("note", problem))
+    if not title.english:
         raise fail("title", "required, a line of text")
     for name in REQUIRED[kind]:
         if not isinstance(record.get(name), str) or not record[name].strip():
             raise fail(name, "required, a line of text")
-    fields = {"kind": kind, "title": title, "note": note, "titles": titles, "notes": notes}
+    fields = {"kind": kind, "title": title, "note": note}
     year = record.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1000 <= year <= 9999):
         raise fail("year", f"{year!r} is not a year")
@@ -295,7 +289,7 @@ def add_step(name: str, step: Step, title: str | None = None) -> tuple[Path, int
     path = path_of(name)
     if path.exists():
         story = read(path)
-        document = {"title": _as_text(story.title, story.titles), "steps": [s.as_record() for s in story.steps]}
+        document = {"title": story.title.as_record(), "steps": [s.as_record() for s in story.steps]}
     else:
         document = {"title": (title or "").strip() or name.replace("-", " ").capitalize(), "steps": []}
     document["steps"].append(step.as_record())
@@ -363,7 +357,7 @@ def map_view(step: Step, language: str = i18n.DEFAULT) -> StepView:
     data = geo.map_data(list(step.relation_types), step.year, step.undated, language)
     ties = sum(arc.count for arc in data.arcs)
     places = sum(1 for n in data.tie_counts().values() if n)
-    return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title_in(language),
+    return StepView(None, page=kb_map.page(data, extras=(PASS_KEYS_SCRIPT,), title=step.title.in_language(language),
                                            language=language),
                     size_note=i18n.text("step_size_map", language, ties=ties, places=places), language=language)
 
@@ -398,14 +392,14 @@ def export(story: Story, language: str = i18n.DEFAULT) -> str:
     steps = []
     for step in story.steps:
         shown = view(step, language)
-        steps.append({"title": step.title_in(language), "note": step.note_in(language), "size": shown.size,
+        steps.append({"title": step.title.in_language(language), "note": step.note.in_language(language), "size": shown.size,
                       "graph": shown.page or (graph_page(shown.graph, language=language)
                                               if shown.graph is not None else None),
                       "table": None if shown.graph is not None or shown.page else table_html(shown.columns, shown.rows),
                       "nodes": len(shown.graph.nodes) if shown.graph is not None else None})
     # `</` inside a script would end it early.
     data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/")
-    return (PLAYER.replace("__TITLE__", html.escape(story.title_in(language))).replace("__LANG__", language)
+    return (PLAYER.replace("__TITLE__", html.escape(story.title.in_language(language))).replace("__LANG__", language)
             .replace("__PREVIOUS__", html.escape(i18n.text("story_previous", language)))
             .replace("__NEXT__", html.escape(i18n.text("story_next", language))).replace("__STEPS__", data))
 
