@@ -118,10 +118,5 @@ def scores(extractor: extract.Extractor) -> dict[str, Score]:
 
 def seed_linker() -> extract.Linker:
     """A linker over the seed files' entities, read from the files (no database): what the seeded graph holds."""
-    from kb import config
-    rows = []
-    for path in sorted((config.PROJECT_ROOT / "seeds").rglob("*.yaml")):
-        for entity in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entities") or []:
-            if entity["type"] not in ("Source", "Document"):
-                rows.append(entity)
-    return extract.Linker.of(rows)
+    from tests.conftest import seed_entities
+    return extract.Linker.of([entity for entity in seed_entities() if entity["type"] not in ("Source", "Document")])

@@ -5,6 +5,7 @@ browser context: its own cookies, storage and request routing). Under pytest-xdi
 worker process has its own of each; the test files are shared out whole among the workers."""
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -12,10 +13,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from playwright import sync_api as playwright_api
 
 from bench import synthetic
@@ -144,34 +147,52 @@ def graph_counts() -> tuple[int, int]:
     return nodes, relations
 
 
-def _seed_documents() -> list[dict]:
-    import yaml
-    return [yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in sorted(SEEDS.rglob("*.yaml"))]
+@functools.cache
+def _seed_files() -> tuple[tuple[Path, dict], ...]:
+    """Each seed file and what it holds, parsed once per run (the files do not change during one)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return tuple((path, yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {})
+                 for path in sorted(SEEDS.rglob("*.yaml")))
+
+
+def seed_file_records(section: str, folder: Path = SEEDS) -> list[tuple[Path, dict]]:
+    """Every record of a section (entities, relations, retracted) of the seed files in folder with its file,
+    read from the files themselves (not through the loader), so that tests follow the data as it grows."""
+    return [(path, record) for path, document in _seed_files() if path.is_relative_to(folder)
+            for record in document.get(section) or []]
+
+
+def seed_records(section: str) -> list[dict]:
+    return [record for _, record in seed_file_records(section)]
 
 
 def seed_entities() -> list[dict]:
-    """Every entity record of the seed files, read from the files themselves."""
-    return [entity for document in _seed_documents() for entity in document.get("entities") or []]
+    return seed_records("entities")
+
+
+def seed_sources() -> dict:
+    """Source id -> its record in the seed files."""
+    return {entity["id"]: entity for entity in seed_entities() if entity["type"] == "Source"}
+
+
+def seed_ties() -> list[dict]:
+    """Each distinct tie of the seed files once, as the database holds it (a symmetric tie once, its ends in
+    id order): a tie stated in two files counts once."""
+    from kb.schema import schema
+    found = {}
+    for tie in seed_records("relations"):
+        relation = schema().relation(tie["type"])
+        ends = (tie["from"], tie["to"])
+        if relation.symmetric:
+            ends = tuple(sorted(ends))
+        found[(tie["type"], *ends, tie.get(relation.key) if relation.key else None)] = {
+            **tie, "from": ends[0], "to": ends[1]}
+    return list(found.values())
 
 
 def seed_counts() -> tuple[dict, dict]:
-    """Entities by type and relations by type that the seed files hold, read from the files
-    themselves (not through the loader), so that tests follow the data as it grows."""
-    from kb.schema import schema
-    entities, relations, ties = {}, {}, set()
-    for entity in seed_entities():
-        entities[entity["type"]] = entities.get(entity["type"], 0) + 1
-    for document in _seed_documents():
-        for relation in document.get("relations") or []:
-            relation_type = schema().relation(relation["type"])
-            ends = (relation["from"], relation["to"])
-            if relation_type.symmetric:
-                ends = tuple(sorted(ends))
-            key = relation.get(relation_type.key) if relation_type.key else None
-            ties.add((relation["type"], *ends, key))
-    for relation_type, *_ in ties:
-        relations[relation_type] = relations.get(relation_type, 0) + 1
-    return entities, relations
+    """Entities by type and distinct relations by type that the seed files hold."""
+    return dict(Counter(entity["type"] for entity in seed_entities())), dict(Counter(tie["type"] for tie in seed_ties()))
 
 
 # Statuses of ties that never held: plans, failed deals, lapsed records, unsigned contacts (the rule docs/querying.md states).

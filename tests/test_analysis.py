@@ -9,7 +9,6 @@ import random
 import networkx as nx
 import pytest
 import streamlit as st
-import yaml
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
@@ -20,7 +19,7 @@ from kb.errors import AnalysisError
 from kb.schema import schema
 from loaders import csv as csv_loader
 from loaders import pipeline, seed
-from tests.conftest import SEEDS, seed_counts, tie_in_force, wipe
+from tests.conftest import SEEDS, seed_counts, seed_ties, tie_in_force, wipe
 from tests.test_graph import drawn
 
 APP = str(config.PROJECT_ROOT / "app.py")
@@ -154,19 +153,6 @@ def test_a_write_invalidates_the_cache(small_graph):
     after = by_id(analysis.scores("degree"))
     assert (after[ids[u]], after[ids[v]]) == (degree[ids[u]] + 1, degree[ids[v]] + 1)
     assert analysis.project() is not projection
-
-
-def seed_ties() -> list[dict]:
-    """Each distinct tie of the seed files once (symmetric ties in id order), with its since and until."""
-    ties = {}
-    for path in sorted(SEEDS.rglob("*.yaml")):
-        for relation in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("relations") or []:
-            kind = schema().relation(relation["type"])
-            ends = (relation["from"], relation["to"])
-            ends = tuple(sorted(ends)) if kind.symmetric else ends
-            key = (relation["type"], *ends, relation.get(kind.key) if kind.key else None)
-            ties[key] = relation
-    return list(ties.values())
 
 
 in_force = tie_in_force

@@ -7,28 +7,17 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from PIL import Image
 
 from kb import analysis
 from kb.render import citations
 from kb.render import graph as kb_graph
-from tests.conftest import SEEDS
+from tests.conftest import seed_sources
 
 # Midea's takeover of Kuka and the places around it: ties citing news, reports and reference sources.
 IDS = ["firm-kuka", "firm-midea", "city-augsburg", "city-foshan", "country-cn", "country-de"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ENTRY = re.compile(r"@(\w+)\{([^,]+),\n(.*?)\n\}", re.DOTALL)
-
-
-def seed_sources() -> dict:
-    """Source id -> its entity in the seed files."""
-    found = {}
-    for path in sorted(SEEDS.rglob("*.yaml")):
-        for entity in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entities") or []:
-            if entity["type"] == "Source":
-                found[entity["id"]] = entity
-    return found
 
 
 @pytest.fixture(scope="module")

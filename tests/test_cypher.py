@@ -5,7 +5,6 @@ import time
 
 import neo4j
 import pytest
-import yaml
 from click.testing import CliRunner
 from neo4j.exceptions import Neo4jError
 
@@ -15,7 +14,7 @@ from kb.cli import main
 from kb.cypher import READ_PROCEDURES, run_read_only
 from kb.errors import QueryRefused, QueryTimeout, RunawayQuery
 from kb.saved_queries import SAVED_QUERIES
-from tests.conftest import SEEDS, graph_counts
+from tests.conftest import graph_counts, seed_entities
 
 ALLOWED = None
 ADMINISTRATION = "administration commands"
@@ -201,8 +200,7 @@ def test_procedures_and_matches_run(seeded_readonly):
     assert ["City"] in labels.rows and labels.columns == ["label"]
     cities = run_read_only("MATCH (c:City) WHERE c.country = $country RETURN c.name ORDER BY c.name",
                            {"country": "DE"})
-    seeded = [entity for path in SEEDS.rglob("*.yaml")
-              for entity in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entities") or []]
+    seeded = seed_entities()
     assert [row[0] for row in cities.rows] == sorted(entity["name"] for entity in seeded
                                                      if entity["type"] == "City" and entity.get("country") == "DE")
 

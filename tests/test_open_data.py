@@ -4,21 +4,19 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from kb import db, keys
 from kb.cli import main
 from kb.in_force import NOT_IN_FORCE, in_force
 from kb.schema import schema
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, seed_file_records, seed_records
 
 OPEN = SEEDS / "open"
 
 
 def open_records(section: str) -> list[tuple[Path, dict]]:
-    return [(path, record) for path in sorted(OPEN.glob("*.yaml"))
-            for record in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(section) or []]
+    return seed_file_records(section, OPEN)
 
 
 def test_every_open_source_names_the_page_read_and_when():
@@ -49,12 +47,6 @@ def test_entities_sharing_a_name_and_type_say_why_in_a_note(seeded_readonly):
 def test_the_seed_folder_validates_through_the_cli(seeded_readonly):
     result = CliRunner().invoke(main, ["validate", str(SEEDS)])
     assert result.exit_code == 0 and "validated" in result.output, result.output
-
-
-def seed_records(section: str) -> list[dict]:
-    """Every record of a section of every seed file (seeds/ and seeds/open/)."""
-    return [record for path in sorted(SEEDS.rglob("*.yaml"))
-            for record in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(section) or []]
 
 
 ENTITIES = {entity["id"]: entity for entity in seed_records("entities")}
@@ -204,12 +196,11 @@ def test_open_entities_are_placed(seeded_readonly, what, cypher):
 def test_every_tie_is_stated_once_across_the_files():
     """A tie two files both state would be counted twice in a load's report: its sources go together."""
     stated = {}
-    for path in sorted(SEEDS.rglob("*.yaml")):
-        for relation in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("relations") or []:
-            key = schema().relation(relation["type"]).key
-            ends = (relation["from"], relation["to"])
-            if relation["type"] in SYMMETRIC:
-                ends = tuple(sorted(ends))
-            identity = (relation["type"], *ends, relation.get(key) if key else None)
-            stated.setdefault(identity, []).append(path.name)
+    for path, relation in seed_file_records("relations"):
+        key = schema().relation(relation["type"]).key
+        ends = (relation["from"], relation["to"])
+        if relation["type"] in SYMMETRIC:
+            ends = tuple(sorted(ends))
+        identity = (relation["type"], *ends, relation.get(key) if key else None)
+        stated.setdefault(identity, []).append(path.name)
     assert {identity: files for identity, files in stated.items() if len(files) > 1} == {}

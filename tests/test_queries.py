@@ -1,10 +1,9 @@
 """Neighbourhoods, paths, entity views and overview counts on the seed graph."""
 import pytest
-import yaml
 
 from kb import queries
 from kb.errors import SchemaError
-from tests.conftest import SEEDS, seed_counts
+from tests.conftest import seed_counts, seed_sources
 
 
 def test_neighbourhood_of_foshan_holds_midea_and_the_alliance(seeded_readonly):
@@ -62,8 +61,3 @@ def test_overview_counts_sources_and_years(seeded_readonly):
     assert set(queries.dated_facts_per_year()) >= {2016, 2019}
 
 
-def seed_sources() -> dict:
-    """Source id -> record, read from the seed files themselves."""
-    return {entity["id"]: entity for path in SEEDS.rglob("*.yaml")
-            for entity in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entities") or []
-            if entity["type"] == "Source"}

@@ -18,7 +18,7 @@ from kb import queries
 from kb.cli import main
 from kb.render import graph
 from kb.schema import schema
-from tests.conftest import _seed_documents, seed_entities, tie_in_force
+from tests.conftest import seed_entities, seed_ties, tie_in_force
 from tests.test_app import fresh_cache, open_page  # noqa: F401 (fresh_cache: an autouse fixture)
 from tests.test_graph import drawn
 
@@ -29,20 +29,6 @@ EARLY, LATE = 2015, 2019
 def year(value) -> int | None:
     text = str(value or "")[:4]
     return int(text) if text.isdigit() else None
-
-
-def seed_ties() -> list[dict]:
-    """The seed files' ties, one per tie the database holds (a symmetric tie once, in id order)."""
-    found = {}
-    for document in _seed_documents():
-        for tie in document.get("relations") or []:
-            relation = schema().relation(tie["type"])
-            ends = (tie["from"], tie["to"])
-            if relation.symmetric:
-                ends = tuple(sorted(ends))
-            key = (tie["type"], *ends, tie.get(relation.key) if relation.key else None)
-            found[key] = {**tie, "from": ends[0], "to": ends[1]}
-    return list(found.values())
 
 
 in_force = tie_in_force
