@@ -44,6 +44,10 @@ SETTINGS = [
             "Java heap of the local Neo4j server (e.g. 512m, 2g)."),
     Setting("pagecache", "KB_NEO4J_PAGECACHE", "512m", str,
             "Page cache of the local Neo4j server (e.g. 256m, 1g)."),
+    Setting("java_options", "KB_JAVA_OPTIONS", "", str,
+            "Further options, separated by spaces, for the Java processes started here (the local Neo4j "
+            "server and neo4j-admin). The tests set -XX:TieredStopAtLevel=1: the quick compiler only, half "
+            "the CPU for short runs, slower for long ones."),
     Setting("startup_timeout", "KB_NEO4J_STARTUP_TIMEOUT", 120.0, float,
             "Seconds to wait for the local Neo4j server to answer on Bolt."),
     Setting("transaction_max", "KB_NEO4J_TRANSACTION_MAX", "512m", str,

@@ -211,7 +211,8 @@ def _is_free(port: int) -> bool:
 
 def _command() -> list[str]:
     classpath = f"{SERVER_DIR / 'target' / 'classes'}:{SERVER_DIR / 'target' / 'lib'}/*"
-    return ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", "-cp", classpath, LAUNCHER_CLASS,
+    return ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", *config.setting("java_options").split(),
+            "-cp", classpath, LAUNCHER_CLASS,
             "--home", str(data_dir()), "--port", str(config.setting("port")),
             "--http-port", str(http_port()), "--import", str(import_dir()),
             "--pagecache", config.setting("pagecache"), "--transaction-max", config.setting("transaction_max"),

@@ -46,7 +46,8 @@ def command(tool: str, arguments, heap: str | None = None, echo=print) -> list[s
     """The command line that runs the tool with the arguments (building the tool first if needed)."""
     ensure_built(tool, echo)
     memory = [f"-Xmx{heap}"] if heap else []
-    return ["java", *memory, "-cp", f"{lib_dir(tool)}/*", MAIN_CLASSES[tool], *arguments]
+    return ["java", *memory, *config.setting("java_options").split(), "-cp", f"{lib_dir(tool)}/*",
+            MAIN_CLASSES[tool], *arguments]
 
 
 def admin_environment(neo4j_home: Path) -> dict:
