@@ -311,7 +311,15 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     """A test that drives the app in Chromium is a browser test, whether or not its module says so
-    (`make test-fast` leaves them out)."""
+    (`make test-fast` leaves them out). Files run heaviest kind first (those that restart the server or
+    load 100k ties, then those with a browser), so that the workers share out the light ones at the end
+    instead of one waiting for the other's long file."""
     for item in items:
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+    weight = {}
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        kind = 0 if marks & {"restarts", "scale"} else 1 if "browser" in marks else 2
+        weight[item.path] = min(weight.get(item.path, kind), kind)
+    items.sort(key=lambda item: weight[item.path])
