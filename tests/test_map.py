@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kb import geo
+from kb import db, geo
 from kb.names import CJK, entity_name
 from kb.render import i18n, map as kb_map
 from kb.schema import schema
@@ -123,6 +123,19 @@ def test_a_large_map_draws_the_most_tied_arcs_and_their_places_and_says_when_it_
     monkeypatch.setattr(geo, "MAX_TIES", 40)
     capped = geo.map_data()
     assert capped.capped and capped.tie_count + capped.unplaced <= 40 < whole.tie_count
+
+
+def test_a_capped_read_says_so_even_when_no_tie_it_read_can_be_drawn(seeded_readonly, monkeypatch):
+    """Ties from an entity that stands nowhere are neither drawn nor counted; a read of only such ties
+    still says that the cap bit (it once came back empty, as if there were no ties)."""
+    def ties_of(name: str) -> int:
+        return db.read(f"MATCH ()-[r:`{schema().relation(name).name}`]->() RETURN count(r) AS c")[0]["c"]
+    undrawable = [name for name in geo.drawable_relations() if ties_of(name) > 1
+                  and (lambda whole: whole.tie_count + whole.unplaced == 0)(geo.map_data([name]))]
+    assert undrawable, "the seeds hold a drawn type whose ties all start where no place stands"
+    monkeypatch.setattr(geo, "MAX_TIES", 1)
+    capped = geo.map_data([undrawable[0]])
+    assert capped.capped and (capped.arcs, capped.tie_count, capped.unplaced) == ([], 0, 0)
 
 
 def test_the_map_page_draws_the_seeds(seeded_readonly):
