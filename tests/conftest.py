@@ -104,7 +104,7 @@ def copy_graph() -> dict:
 
 
 def put_back(graph: dict) -> None:
-    """Write a copy_graph() copy into an empty database, in one transaction."""
+    """Write a copy_graph() copy into an empty database, in one transaction, and wait for the search index."""
     def work(tx):
         new_key = {record["old"]: record["new"] for record in tx.run(
             "UNWIND $nodes AS node CREATE (n:$(node.labels)) SET n = node.properties "
@@ -115,6 +115,7 @@ def put_back(graph: dict) -> None:
                "MATCH (b) WHERE elementId(b) = relation.end "
                "CREATE (a)-[r:$(relation.type)]->(b) SET r = relation.properties", relations=relations).consume()
     db.write_tx(work)
+    ddl.await_search_index()  # eventually consistent: searchable once this returns, as after a load
 
 
 @pytest.fixture
@@ -311,15 +312,7 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     """A test that drives the app in Chromium is a browser test, whether or not its module says so
-    (`make test-fast` leaves them out). Files run heaviest kind first (those that restart the server or
-    load 100k ties, then those with a browser), so that the workers share out the light ones at the end
-    instead of one waiting for the other's long file."""
+    (`make test-fast` leaves them out)."""
     for item in items:
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
-    weight = {}
-    for item in items:
-        marks = {mark.name for mark in item.iter_markers()}
-        kind = 0 if marks & {"restarts", "scale"} else 1 if "browser" in marks else 2
-        weight[item.path] = min(weight.get(item.path, kind), kind)
-    items.sort(key=lambda item: weight[item.path])
