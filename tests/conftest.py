@@ -178,18 +178,24 @@ def seed_sources() -> dict:
     return {entity["id"]: entity for entity in seed_entities() if entity["type"] == "Source"}
 
 
+def tie_identity(tie: dict) -> tuple:
+    """What makes a seed file's tie one tie in the database: its type, its ends (a symmetric tie's in id
+    order) and its relation's key property, if any."""
+    from kb.schema import schema
+    relation = schema().relation(tie["type"])
+    ends = (tie["from"], tie["to"])
+    if relation.symmetric:
+        ends = tuple(sorted(ends))
+    return (tie["type"], *ends, tie.get(relation.key) if relation.key else None)
+
+
 def seed_ties() -> list[dict]:
     """Each distinct tie of the seed files once, as the database holds it (a symmetric tie once, its ends in
     id order): a tie stated in two files counts once."""
-    from kb.schema import schema
     found = {}
     for tie in seed_records("relations"):
-        relation = schema().relation(tie["type"])
-        ends = (tie["from"], tie["to"])
-        if relation.symmetric:
-            ends = tuple(sorted(ends))
-        found[(tie["type"], *ends, tie.get(relation.key) if relation.key else None)] = {
-            **tie, "from": ends[0], "to": ends[1]}
+        identity = tie_identity(tie)
+        found[identity] = {**tie, "from": identity[1], "to": identity[2]}
     return list(found.values())
 
 

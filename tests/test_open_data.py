@@ -10,7 +10,7 @@ from kb import db, keys
 from kb.cli import main
 from kb.in_force import NOT_IN_FORCE, in_force
 from kb.schema import schema
-from tests.conftest import SEEDS, seed_file_records, seed_records
+from tests.conftest import SEEDS, seed_file_records, seed_records, tie_identity
 
 OPEN = SEEDS / "open"
 
@@ -197,10 +197,5 @@ def test_every_tie_is_stated_once_across_the_files():
     """A tie two files both state would be counted twice in a load's report: its sources go together."""
     stated = {}
     for path, relation in seed_file_records("relations"):
-        key = schema().relation(relation["type"]).key
-        ends = (relation["from"], relation["to"])
-        if relation["type"] in SYMMETRIC:
-            ends = tuple(sorted(ends))
-        identity = (relation["type"], *ends, relation.get(key) if key else None)
-        stated.setdefault(identity, []).append(path.name)
+        stated.setdefault(tie_identity(relation), []).append(path.name)
     assert {identity: files for identity, files in stated.items() if len(files) > 1} == {}
