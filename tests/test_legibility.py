@@ -22,12 +22,13 @@ HUBS = 5
 HUBS_QUERY = ("MATCH (n:Entity) WHERE NOT n:Country AND NOT n:Source "
               "RETURN n.id AS id, COUNT { (n)--(:Entity) } AS degree ORDER BY degree DESC, id LIMIT $n")
 
-# In the drawing's page: wait until settled and fitted, then count. A label overlaps when its box meets a
+# In the drawing's page: wait until settled, fit as the page does once settled (now, not at its next
+# 50 ms poll), then count. A label overlaps when its box meets a
 # node's body (not its own node's) or another label's box; each label counted once. Edge labels count
 # only when drawn (a crowded drawing shows them on hover).
 OVERLAPS = """async () => {
   while (!window.kbGraphSettled) { await new Promise(r => setTimeout(r, 50)); }
-  await new Promise(r => setTimeout(r, 400));
+  kbFit();
   network.redraw();
   const boxes = [], bodies = [];
   for (const id of network.body.nodeIndices) {
@@ -57,6 +58,8 @@ OVERLAPS = """async () => {
 
 
 def measure(page, html: str, name: str) -> dict:
+    # set_content keeps the window object, and with it the last drawing's flags.
+    page.evaluate("window.kbGraphSettled = false")
     page.set_content(html)
     found = page.evaluate(OVERLAPS)
     page.screenshot(path=str(SCREENSHOTS / f"legibility-{name}.png"))
