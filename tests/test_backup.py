@@ -172,13 +172,14 @@ def large_graph(neo4j_server, graph_100k, tmp_path_factory) -> tuple[Path, dict,
 
 
 @pytest.fixture
-def large_graph_in_db(large_graph, tmp_path) -> dict:
+def large_graph_in_db(large_graph, tmp_path) -> tuple[dict, list[str]]:
     """Exactly the generated graph in the database: loaded again only if the graph differs from it (a
-    restore that reproduced it leaves it for the next test); returns what the generator wrote."""
+    restore that reproduced it leaves it for the next test); returns what the generator wrote and the
+    graph as exported."""
     folder, written, loaded = large_graph
     if graph_lines(tmp_path / "found.jsonl") != loaded:
         load_folder(folder)
-    return written
+    return written, loaded
 
 
 @LOCAL_ONLY
@@ -188,8 +189,7 @@ def large_graph_in_db(large_graph, tmp_path) -> dict:
 def test_a_100k_relation_graph_round_trips_exactly(large_graph_in_db, tmp_path, kind):
     """The issue's size: a generated graph of 100,000 relations, backed up, wiped and restored,
     exported the same before and after (dump: the local server's; csv: the logical backup of NEO4J_URI)."""
-    written = large_graph_in_db
-    before = graph_lines(tmp_path / "before.jsonl")
+    written, before = large_graph_in_db
     assert len(before) == written["entities"] + written["relations"]
     env = remote() if kind == "csv" else None
     result = kb("backup", tmp_path / "large.tar", env=env)
