@@ -13,9 +13,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kb import config, db, ddl
-from loaders import pipeline, seed
-from tests.conftest import SEEDS, graph_counts, wipe
+from kb import config, db
+from tests.conftest import graph_counts
 
 APP = str(config.PROJECT_ROOT / "app.py")
 KB = str(Path(sys.executable).with_name("kb"))
@@ -109,10 +108,7 @@ def _relation_ends(folder: Path):
             yield from ((row[0], row[1]) for row in reader)
 
 
-def test_eight_sessions_answer_while_a_100k_relation_load_runs(neo4j_server, graph_100k):
-    wipe()
-    ddl.init()
-    pipeline.load(seed.reader([SEEDS]), show_progress=False)
+def test_eight_sessions_answer_while_a_100k_relation_load_runs(seeded_db, graph_100k):
     before = graph_counts()
     folder, summary = graph_100k
     assert summary["relations"] == 100_000
