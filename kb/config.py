@@ -62,8 +62,10 @@ SETTINGS = [
     Setting("restart_runaway", "KB_RESTART_RUNAWAY", True, bool,
             "Restart the local server started by this project to end a runaway console query (1 or 0); "
             "`kb demo --shared` turns it off, as a restart ends every visitor's work."),
-    Setting("wikidata_endpoint", "KB_WIKIDATA_ENDPOINT", "https://query.wikidata.org/sparql", str,
-            "SPARQL endpoint that `kb fetch wikidata` sends its queries to (the Wikidata Query Service)."),
+    Setting("wikidata_endpoint", "KB_WIKIDATA_ENDPOINT", "", str,
+            "SPARQL endpoint that `kb fetch wikidata` sends its queries to: the address of the Wikidata Query "
+            "Service's SPARQL endpoint, as its own pages give it (the project names no host; `kb fetch` "
+            "refuses to run without it)."),
     Setting("contact", "KB_CONTACT", "", str,
             "An e-mail address or web page where a public service's operators can reach you; sent in the "
             "User-Agent of `kb fetch`'s requests, which refuses to run without it."),

@@ -372,6 +372,9 @@ def fetch(name: str, out: Path | None = None, echo=lambda message: None) -> Fetc
     if name not in known:
         raise FetchError(f"unknown query {name!r}; known: {', '.join(known)}")
     query, endpoint = known[name], config.setting("wikidata_endpoint")
+    if not endpoint:
+        raise FetchError("KB_WIKIDATA_ENDPOINT is not set: set it to the SPARQL endpoint to ask (the Wikidata "
+                         "Query Service's, as its own pages give it)")
     now = dt.datetime.now(dt.timezone.utc)
     out = Path(out or f"{name}-{now.date().isoformat()}.json")
     new_folder = not out.parent.exists()

@@ -208,6 +208,13 @@ def test_no_request_leaves_without_a_contact(endpoint, tmp_path, monkeypatch):
     assert endpoint.requests == [] and nothing_saved(tmp_path)
 
 
+def test_no_request_leaves_without_an_endpoint(endpoint, tmp_path, monkeypatch):
+    monkeypatch.delenv("KB_WIKIDATA_ENDPOINT")
+    result = fetch(tmp_path / "out.json")
+    assert result.exit_code == 1 and "KB_WIKIDATA_ENDPOINT is not set" in result.stderr, result.output
+    assert endpoint.requests == [] and nothing_saved(tmp_path)
+
+
 def test_an_unknown_query_is_refused_before_sending(endpoint, tmp_path):
     result = kb("fetch", "wikidata", "--query", "twin-towns", "--out", tmp_path / "out.json")
     assert result.exit_code == 1 and "unknown query 'twin-towns'; known: " in result.stderr, result.output
