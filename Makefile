@@ -22,10 +22,9 @@ demo: setup
 
 # The browser tests drive Debian's Chromium and screenshot Chinese names (a CJK font): both installed first
 # when we may, else one sentence says what to install. Files are shared out among TEST_WORKERS processes,
-# each with its own Neo4j, app and browser (TEST_WORKERS=0: all in one process), in the order tests/conftest.py
-# gives them (the slow kinds first). The slowest 25 tests close the log.
+# each with its own Neo4j, app and browser (TEST_WORKERS=0: all in one process). The slowest 25 tests close the log.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 test: setup
 	@.ci/ensure-chromium

@@ -316,21 +316,9 @@ def pytest_configure(config):
     server.build(echo=lambda message: None)
 
 
-# The marks of the slow tests, slowest kind first.
-SLOW_MARKS = ("scale", "restarts", "browser")
-
-
 def pytest_collection_modifyitems(items):
     """A test that drives the app in Chromium is a browser test, whether or not its module says so
-    (`make test-fast` leaves them out). Then the files are put in the order the workers take them
-    (`make test` keeps it): those with the slowest kinds of test first, so that the short files fill in
-    at the end instead of one worker running a long file alone; among files of the same kind, those with
-    more tests first (pytest-xdist's own order). Each file's tests stay in their order (a stable sort)."""
+    (`make test-fast` leaves them out)."""
     for item in items:
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
-    slowest, tests = {}, Counter(item.path for item in items)
-    for item in items:
-        kinds = [rank for rank, mark in enumerate(SLOW_MARKS) if item.get_closest_marker(mark)]
-        slowest[item.path] = min(kinds + [slowest.get(item.path, len(SLOW_MARKS))])
-    items.sort(key=lambda item: (slowest[item.path], -tests[item.path]))
