@@ -133,7 +133,7 @@ def test_transaction_memory_limits_are_the_settings(neo4j_server):
 
 def test_a_launcher_older_than_its_source_is_built_again(tmp_path, monkeypatch):
     source = tmp_path / "src" / "main" / "java" / "kb" / "server" / "Launcher.java"
-    compiled = tmp_path / "target" / "classes" / "kb" / "server" / "Launcher.class"
+    compiled = tmp_path / "target" / "kb-neo4j-server.jar"
     for path in (source, compiled):
         path.parent.mkdir(parents=True)
         path.write_text("")
