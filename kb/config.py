@@ -116,6 +116,11 @@ def home() -> Path:
     return Path(setting("home"))
 
 
+def java_options() -> list[str]:
+    """KB_JAVA_OPTIONS as the words of a Java command line."""
+    return setting("java_options").split()
+
+
 @dataclass(frozen=True)
 class Connection:
     uri: str

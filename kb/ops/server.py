@@ -252,7 +252,7 @@ def _command() -> list[str]:
 
 def _java(*options: str) -> list[str]:
     classpath = f"{launcher_jar()}:{SERVER_DIR / 'target' / 'lib'}/*"
-    return ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", *config.setting("java_options").split(),
+    return ["java", f"-Xmx{config.setting('heap')}", "-XX:+UseG1GC", *config.java_options(),
             *options, "-cp", classpath, LAUNCHER_CLASS]
 
 

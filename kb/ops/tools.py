@@ -46,7 +46,7 @@ def command(tool: str, arguments, heap: str | None = None, echo=print) -> list[s
     """The command line that runs the tool with the arguments (building the tool first if needed)."""
     ensure_built(tool, echo)
     memory = [f"-Xmx{heap}"] if heap else []
-    return ["java", *memory, *config.setting("java_options").split(), "-cp", f"{lib_dir(tool)}/*",
+    return ["java", *memory, *config.java_options(), "-cp", f"{lib_dir(tool)}/*",
             MAIN_CLASSES[tool], *arguments]
 
 
