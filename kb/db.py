@@ -153,17 +153,34 @@ def autocommit(query, **params) -> None:
         raise unavailable(error) from error
 
 
+# When the server's Java process started: a dump restored or an offline import replaces the store and
+# starts the server again, and the new store counts its transactions on from where the replaced one had
+# reached, so its bookmarks can repeat those of another graph (seen: a dump restored and written to once
+# gave the bookmark that the graph it replaced had after one write).
+SERVER_STARTED_QUERY = ("CALL dbms.queryJmx('java.lang:type=Runtime') YIELD attributes "
+                        "RETURN toString(attributes.StartTime.value) AS started")
+SERVER_START_UNKNOWN_QUERY = "RETURN 'start unknown' AS started"
+
+
 def graph_version() -> str:
-    """What changes whenever the database commits: the bookmark of an empty read transaction, which
-    names the last committed transaction. Any write (a load, an edit, a new index) makes a new one,
-    so a result computed for one version holds until then (the Overview's and the analysis' caches)."""
+    """What changes whenever the database commits or is replaced: the bookmark of a read transaction,
+    which names the last committed transaction, and when the server last started. Any write (a load,
+    an edit, a new index) makes a new one, so a result computed for one version holds until then (the
+    Overview's and the analysis' caches)."""
     try:
         with driver().session(database=database()) as session:
-            session.execute_read(lambda tx: tx.run("RETURN 1").consume())
+            try:
+                started = session.execute_read(_single_value, SERVER_STARTED_QUERY)
+            except ClientError:     # a hosted Neo4j may keep its Java beans from its users
+                started = session.execute_read(_single_value, SERVER_START_UNKNOWN_QUERY)
             bookmarks = session.last_bookmarks()
     except (AuthError, *UNREACHABLE_ERRORS) as error:
         raise unavailable(error) from error
-    return f"{config.connection().uri}|{database()}|{'|'.join(sorted(bookmarks.raw_values))}"
+    return f"{config.connection().uri}|{database()}|{started}|{'|'.join(sorted(bookmarks.raw_values))}"
+
+
+def _single_value(tx, query: str):
+    return tx.run(query).single(strict=True).value()
 
 
 def ping() -> None:

@@ -139,6 +139,21 @@ def test_logical_backup_of_neo4j_uri_round_trips(seeded_readonly, tmp_path):
 
 @LOCAL_ONLY
 @pytest.mark.restarts  # a dump stops the local server and starts it again
+def test_a_restored_graph_written_to_never_takes_the_version_of_the_graph_it_replaced(seeds_dump):
+    """The app's caches hold a whole-graph figure per db.graph_version: a graph rolled back to a dump
+    and then edited must not meet the figures of the edit it replaced."""
+    path, _ = seeds_dump
+    edit = "MERGE (n:RolledBack {edit: $edit}) RETURN n.edit"
+    db.write(edit, edit="before the restore")
+    replaced = db.graph_version()
+    assert kb("restore", "--force", path).returncode == 0
+    db.write(edit, edit="after the restore")
+    assert db.read("MATCH (n:RolledBack) RETURN collect(n.edit) AS edits")[0]["edits"] == ["after the restore"]
+    assert db.graph_version() != replaced
+
+
+@LOCAL_ONLY
+@pytest.mark.restarts  # a dump stops the local server and starts it again
 def test_a_dump_does_not_restore_into_neo4j_uri(seeds_dump):
     assert "local server" in one_line_error(kb("restore", seeds_dump[0], env=remote()))
 
