@@ -65,18 +65,17 @@ def ties(*types: str, start=lambda e: True, end=lambda e: True, in_force_only: b
     for relation in seed_records("relations"):
         if relation["type"] not in types or (in_force_only and relation.get("status") in NOT_IN_FORCE):
             continue
+        kind = schema().relation(relation["type"])
         ends = [(relation["from"], relation["to"])]
-        if relation["type"] in SYMMETRIC:
+        if kind.symmetric:
             ends.append((relation["to"], relation["from"]))
         for a, b in ends:
             if start(a) and end(b):
-                key = schema().relation(relation["type"]).key
-                found.add((relation["type"], *sorted((a, b))) if relation["type"] in SYMMETRIC
-                          else (relation["type"], a, b, relation.get(key) if key else None))
+                found.add((relation["type"], *sorted((a, b))) if kind.symmetric
+                          else (relation["type"], a, b, relation.get(kind.key) if kind.key else None))
     return found
 
 
-SYMMETRIC = {"SISTER_CITY_OF", "REGION_PARTNER_OF"}
 GERMAN_VENTURES = {b for _, a, b, _ in ties("PARENT_OF", start=lambda e: is_(e, "Company", "DE"),
                                             end=lambda e: is_(e, "Company", "CN"))}
 # (minimum the dataset promises, the ties of the seed files, the same ties counted in the loaded graph).

@@ -96,7 +96,7 @@ def launcher_jar() -> Path:
 
 def class_archive() -> Path:
     """Java's archive of the classes a start loads, made once per build: a start maps it instead of
-    loading and verifying thousands of classes (7.6 -> 5.0 s)."""
+    loading and verifying thousands of classes (a quarter of a start: docs/DECISIONS.md)."""
     return SERVER_DIR / "target" / "kb-neo4j-server.jsa"
 
 
